@@ -1,0 +1,47 @@
+"""Writes on users. Called inside the tenant's schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from accounts.models import User
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
+    from tenants.provisioning import OwnerDetails
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    is_admin: bool = False,
+    is_staff: bool = False,
+    email_verified: bool = False,
+) -> User:
+    """A user of the current tenant, with the allauth address record allauth expects."""
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        name=name,
+        is_staff=is_staff or is_admin,
+        is_superuser=is_admin,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
+    return user
+
+
+def user_create_owner(*, tenant: Tenant, owner: OwnerDetails) -> User:
+    """Setup step of a new tenant: its owner administers everything in it.
+
+    The address is not yet verified: the owner is signed in by the signup hand-off,
+    and confirms the address from the email allauth sends on first password sign-in.
+    """
+    return user_create(
+        email=owner.email, password=owner.password, name=owner.name, is_admin=True
+    )

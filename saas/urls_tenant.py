@@ -1,0 +1,20 @@
+"""URLs of a tenant host (<slug>.BASE_DOMAIN): portal, sign-in, Wagtail admin."""
+
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from accounts import views as account_views
+from saas.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/handoff/", account_views.handoff, name="account_handoff"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    # Wagtail's page tree last: it answers every other path of the portal.
+    path("", include(wagtail_urls)),
+]
