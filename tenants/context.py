@@ -52,3 +52,8 @@ def dangerously_iterate_all_tenants() -> Iterator[str]:
     for schema_name in schema_names:
         with schema_context(schema_name):
             yield schema_name
+
+
+def reset_to_public_schema() -> None:
+    """Point the connection back at public (between tests, after a worker's task)."""
+    connection.set_schema_to_public()

@@ -240,6 +240,9 @@ def _enqueue_pool_refill() -> None:
 def tenant_delete(*, tenant: Tenant) -> None:
     """Drop the tenant's schema and its rows (domains cascade)."""
     with public_schema(), transaction.atomic():
+        with connection.cursor() as cursor:
+            # Fire deferred FK checks now: DROP SCHEMA refuses tables with pending events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         tenant.delete(force_drop=True)
     logger.info("tenant deleted schema=%s", tenant.schema_name)
 
