@@ -1,1 +1,4 @@
-"""pytest's rootdir marker; the test environment is set in pyproject.toml ([tool.pytest.ini_options] env)."""
+"""pytest's rootdir marker.
+
+The test environment is set in pyproject.toml ([tool.pytest.ini_options] env).
+"""

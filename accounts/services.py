@@ -42,6 +42,4 @@ def user_create_owner(*, tenant: Tenant, owner: OwnerDetails) -> User:
     The address is not yet verified: the owner is signed in by the signup hand-off,
     and confirms the address from the email allauth sends on first password sign-in.
     """
-    return user_create(
-        email=owner.email, password=owner.password, name=owner.name, is_admin=True
-    )
+    return user_create(email=owner.email, password=owner.password, name=owner.name, is_admin=True)

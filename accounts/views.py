@@ -16,7 +16,11 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "accounts/handoff_invalid.html",
-            {"message": _("This sign-in link has expired or was already used. Please sign in.")},
+            {
+                "message": _(
+                    "This sign-in link has expired or has already been used. Please sign in."
+                )
+            },
             status=400,
         )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")

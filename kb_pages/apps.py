@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class KbPagesConfig(AppConfig):
     name = "kb_pages"
-    verbose_name = "Knowledge base"
+    verbose_name = _("Knowledge base")
     default_auto_field = "django.db.models.BigAutoField"

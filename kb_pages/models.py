@@ -3,7 +3,6 @@ rooted at a PortalHomePage that its Site serves on the tenant's domain."""
 
 from __future__ import annotations
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -22,3 +21,4 @@ class PortalHomePage(Page):
 
     class Meta:
         verbose_name = _("portal home page")
+        verbose_name_plural = _("portal home pages")

@@ -23,9 +23,7 @@ def site_bind_to_tenant(*, tenant: Tenant, owner: OwnerDetails | None = None) ->
     if home.title != tenant.name:
         # A title change touches no references, so skip Page.save()'s reference-index
         # and revision work (two thirds of signup time) and re-index search directly.
-        PortalHomePage.objects.filter(pk=home.pk).update(
-            title=tenant.name, draft_title=tenant.name
-        )
+        PortalHomePage.objects.filter(pk=home.pk).update(title=tenant.name, draft_title=tenant.name)
         home.title = home.draft_title = tenant.name
         index.insert_or_update_object(home)
     site = Site.objects.get(is_default_site=True)

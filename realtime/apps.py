@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RealtimeConfig(AppConfig):
     name = "realtime"
-    verbose_name = "Realtime transport"
+    verbose_name = _("Realtime transport")

@@ -34,8 +34,16 @@ def main() -> None:
     _tenant, logins = demo_tenant_ensure(base_domain=settings.BASE_DOMAIN)
 
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--backend", "durable",
-         "--queue-name", "*", "--no-reload"],
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--backend",
+            "durable",
+            "--queue-name",
+            "*",
+            "--no-reload",
+        ],
         cwd=settings.BASE_DIR,
     )
 

@@ -46,12 +46,17 @@ def demo_tenant_ensure(*, base_domain: str) -> tuple[Tenant, list[DemoLogin]]:
         EmailAddress.objects.filter(email=admin.email).update(verified=True)
         if not User.objects.filter(email=agent.email).exists():
             user_create(
-                email=agent.email, password=agent.password, name="Demo Agent",
-                is_staff=True, email_verified=True,
+                email=agent.email,
+                password=agent.password,
+                name="Demo Agent",
+                is_staff=True,
+                email_verified=True,
             )
         if not User.objects.filter(email=customer.email).exists():
             user_create(
-                email=customer.email, password=customer.password, name="Demo Customer",
+                email=customer.email,
+                password=customer.password,
+                name="Demo Customer",
                 email_verified=True,
             )
     return tenant, logins

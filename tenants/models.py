@@ -13,7 +13,7 @@ class Tenant(TenantMixin):
     name = models.CharField(_("organisation name"), max_length=100)
     slug = models.SlugField(_("subdomain"), max_length=30, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     # Schemas come from the warm pool or a clone of the template, never from
     # django-tenants' own create-and-migrate path (see tenants.provisioning).
@@ -22,6 +22,8 @@ class Tenant(TenantMixin):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -29,6 +31,10 @@ class Tenant(TenantMixin):
 
 class Domain(DomainMixin):
     """A host name that serves one tenant (``<slug>.BASE_DOMAIN`` or a custom domain)."""
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
 
     def __str__(self) -> str:
         return self.domain
@@ -47,6 +53,8 @@ class PoolSchema(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("pooled schema")
+        verbose_name_plural = _("pooled schemas")
 
     def __str__(self) -> str:
         return self.schema_name
@@ -57,3 +65,6 @@ class TemplateState(models.Model):
 
     fingerprint = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.fingerprint[:12]

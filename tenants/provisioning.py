@@ -147,9 +147,7 @@ def pool_drain(*, only_stale: bool = False) -> int:
         for row in list(rows):
             with transaction.atomic():
                 locked = (
-                    PoolSchema.objects.select_for_update(skip_locked=True)
-                    .filter(pk=row.pk)
-                    .first()
+                    PoolSchema.objects.select_for_update(skip_locked=True).filter(pk=row.pk).first()
                 )
                 if locked is None:
                     continue
@@ -229,10 +227,18 @@ def tenant_provision(*, name: str, slug: str, owner: OwnerDetails) -> Tenant:
 
 
 def _enqueue_pool_refill() -> None:
+    from django_tasks_db.models import DBTaskResult
+
     from tenants.tasks import pool_refill
 
     try:
-        pool_refill.enqueue()
+        # One waiting refill covers any number of signups: it fills to the target.
+        with public_schema():
+            waiting = DBTaskResult.objects.filter(
+                task_path=pool_refill.module_path, status="READY"
+            ).exists()
+        if not waiting:
+            pool_refill.enqueue()
     except Exception:  # the pool refills on the next signup or `pool fill`; signup stands
         logger.exception("could not enqueue the pool refill")
 

@@ -22,15 +22,19 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits typed on those keyboards.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
 def normalise_slug(value: str) -> str:
-    return (value or "").strip().lower()
+    return (value or "").strip().lower().translate(_DIGITS)
 
 
 def validate_slug(value: str) -> None:
     """Raise ValidationError (translated) if ``value`` is not a claimable subdomain."""
     if not SLUG_MIN <= len(value) <= SLUG_MAX:
         raise ValidationError(
-            _("A subdomain has between %(min)d and %(max)d characters."),
+            _("A subdomain must be between %(min)d and %(max)d characters long."),
             code="length",
             params={"min": SLUG_MIN, "max": SLUG_MAX},
         )

@@ -62,20 +62,31 @@ def _make_tenant(slug: str, name: str) -> TenantFixture:
 
         owner = User.objects.get(email=f"owner@{slug}.test")
         agent = user_create(
-            email=f"agent@{slug}.test", password=PASSWORD, name=f"{name} Agent",
-            is_staff=True, email_verified=True,
+            email=f"agent@{slug}.test",
+            password=PASSWORD,
+            name=f"{name} Agent",
+            is_staff=True,
+            email_verified=True,
         )
         customer = user_create(
-            email=f"customer@{slug}.test", password=PASSWORD, name=f"{name} Customer",
+            email=f"customer@{slug}.test",
+            password=PASSWORD,
+            name=f"{name} Customer",
             email_verified=True,
         )
         # The same address in both tenants: two different people, two different rows.
         shared = user_create(
-            email="same.person@example.com", password=PASSWORD, name=f"Shared at {name}",
+            email="same.person@example.com",
+            password=PASSWORD,
+            name=f"Shared at {name}",
             email_verified=True,
         )
-        for role, user in {"owner": owner, "agent": agent, "customer": customer,
-                           "shared": shared}.items():
+        for role, user in {
+            "owner": owner,
+            "agent": agent,
+            "customer": customer,
+            "shared": shared,
+        }.items():
             fixture.users[role] = user.pk
             fixture.sessions[role] = _session_for(user)
     return fixture

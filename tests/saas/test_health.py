@@ -24,7 +24,9 @@ def test_healthz_answers_503_when_a_check_fails(tenants, client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json()["checks"]["channel_layer"] == {
-        "ok": False, "error": "ConnectionError", "ms": response.json()["checks"]["channel_layer"]["ms"]
+        "ok": False,
+        "error": "ConnectionError",
+        "ms": response.json()["checks"]["channel_layer"]["ms"],
     }
 
 
