@@ -87,7 +87,7 @@ def template_migrate(*, verbosity: int = 0) -> str:
     return fingerprint
 
 
-def _current_fingerprint() -> str | None:
+def current_fingerprint() -> str | None:
     state = TemplateState.objects.filter(pk=1).values_list("fingerprint", flat=True).first()
     return state
 
@@ -96,7 +96,7 @@ def _current_fingerprint() -> str | None:
 
 
 def pool_schema_create() -> PoolSchema:
-    fingerprint = _current_fingerprint()
+    fingerprint = current_fingerprint()
     if fingerprint is None:
         raise RuntimeError("The template schema has not been migrated yet.")
     schema_name = POOL_PREFIX + secrets.token_hex(6)
@@ -107,7 +107,7 @@ def pool_schema_create() -> PoolSchema:
 
 def pool_status() -> dict[str, int]:
     with public_schema():
-        fingerprint = _current_fingerprint()
+        fingerprint = current_fingerprint()
         ready = PoolSchema.objects.filter(fingerprint=fingerprint).count()
         stale = PoolSchema.objects.exclude(fingerprint=fingerprint).count()
     return {"ready": ready, "stale": stale, "target": settings.TENANT_POOL_SIZE}
@@ -140,7 +140,7 @@ def pool_drain(*, only_stale: bool = False) -> int:
     """Drop pooled schemas (all, or those cloned from an older template)."""
     dropped = 0
     with public_schema():
-        fingerprint = _current_fingerprint()
+        fingerprint = current_fingerprint()
         rows = PoolSchema.objects.all()
         if only_stale:
             rows = rows.exclude(fingerprint=fingerprint)
@@ -171,7 +171,7 @@ def _pool_claim() -> str | None:
     """Take one fresh pooled schema inside the caller's transaction (or None)."""
     row = (
         PoolSchema.objects.select_for_update(skip_locked=True)
-        .filter(fingerprint=_current_fingerprint())
+        .filter(fingerprint=current_fingerprint())
         .order_by("created_at")
         .first()
     )
@@ -271,4 +271,4 @@ def platform_bootstrap(*, verbosity: int = 0) -> Tenant:
 
 def _current_fingerprint_or_none() -> str | None:
     with public_schema():
-        return _current_fingerprint()
+        return current_fingerprint()

@@ -51,6 +51,13 @@ def _get(url: str, host: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def _kill_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def _stop_embedded_postgres(data_dir: Path) -> None:
     pid_file = data_dir / "pgdata" / "postmaster.pid"
     if pid_file.exists():
@@ -80,6 +87,11 @@ def test_start_command_serves_healthz_on_the_embedded_database(tmp_path):
         }
     }
     env.update(PORT=str(port), DATA_DIR=str(tmp_path / "data"), TENANT_POOL_SIZE="1")
+    # A person types the command in a plain shell, not inside this test run's virtualenv.
+    venv = env.pop("VIRTUAL_ENV", None) or str(ROOT / ".venv")
+    env["PATH"] = os.pathsep.join(
+        entry for entry in env.get("PATH", "").split(os.pathsep) if not entry.startswith(venv)
+    )
     log = (tmp_path / "start.log").open("wb")
     process = subprocess.Popen(
         ["bash", "-c", start],
@@ -111,10 +123,10 @@ def test_start_command_serves_healthz_on_the_embedded_database(tmp_path):
         assert f"http://demo.localhost:{port}" in output
         assert "admin@demo.localhost" in output
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _kill_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_group(process, signal.SIGKILL)
         log.close()
         _stop_embedded_postgres(tmp_path / "data")
