@@ -17,15 +17,16 @@ def uses_jalali(language: str | None = None) -> bool:
     return (language or get_language() or "").split("-")[0] in JALALI_LANGUAGES
 
 
-def format_local_date(value: dt.date | dt.datetime | None, *, with_time: bool = False,
-                      language: str | None = None) -> str:
+def format_local_date(
+    value: dt.date | dt.datetime | None, *, with_time: bool = False, language: str | None = None
+) -> str:
     if not isinstance(value, dt.date):  # None, or a template's empty string
         return ""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     if not uses_jalali(language):
-        format_name = "DATETIME_FORMAT" if with_time and isinstance(value, dt.datetime) else (
-            "DATE_FORMAT"
+        format_name = (
+            "DATETIME_FORMAT" if with_time and isinstance(value, dt.datetime) else ("DATE_FORMAT")
         )
         return formats.date_format(value, format_name)
     if isinstance(value, dt.datetime):

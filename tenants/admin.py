@@ -60,9 +60,10 @@ class PoolSchemaAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         status = provisioning.pool_status()
-        extra_context = {**(extra_context or {}), "title": _(
-            "Warm pool: %(ready)d ready, %(stale)d stale, target %(target)d"
-        ) % status}
+        extra_context = {
+            **(extra_context or {}),
+            "title": _("Warm pool: %(ready)d ready, %(stale)d stale, target %(target)d") % status,
+        }
         return super().changelist_view(request, extra_context)
 
     @admin.display(boolean=True, description=_("fresh"))
