@@ -31,13 +31,29 @@ class EmailUserManager(UserManager):
         return self._create_user(email, password, **extra_fields)
 
 
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})
+
+
 class User(AbstractUser):
-    """Signs in with an email address; ``name`` is how agents and customers see them."""
+    """Signs in with an email address; ``name`` is how agents and customers see them.
+
+    ``role`` decides what a person may do in the helpdesk: customers use the portal,
+    agents work their departments' tickets, managers see every ticket, administrators
+    also run the Wagtail admin. ``is_staff`` mirrors "works the desk".
+    """
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), max_length=254, unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CUSTOMER)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -53,6 +69,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    @property
+    def is_agent(self) -> bool:
+        return self.is_active and (self.role in STAFF_ROLES or self.is_superuser)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_active and (self.role in (Role.MANAGER, Role.ADMIN) or self.is_superuser)
 
     def get_full_name(self) -> str:
         return self.name or super().get_full_name() or self.email

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import STAFF_ROLES, Role, User
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -20,8 +20,7 @@ def user_create(
     email: str,
     password: str,
     name: str = "",
-    is_admin: bool = False,
-    is_staff: bool = False,
+    role: str = Role.CUSTOMER,
     email_verified: bool = False,
 ) -> User:
     """A user of the current tenant, with the allauth address record allauth expects."""
@@ -29,8 +28,9 @@ def user_create(
         email=email,
         password=password,
         name=name,
-        is_staff=is_staff or is_admin,
-        is_superuser=is_admin,
+        role=role,
+        is_staff=role in STAFF_ROLES,
+        is_superuser=role == Role.ADMIN,
     )
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
     return user
@@ -42,4 +42,4 @@ def user_create_owner(*, tenant: Tenant, owner: OwnerDetails) -> User:
     The address is not yet verified: the owner is signed in by the signup hand-off,
     and confirms the address from the email allauth sends on first password sign-in.
     """
-    return user_create(email=owner.email, password=owner.password, name=owner.name, is_admin=True)
+    return user_create(email=owner.email, password=owner.password, name=owner.name, role=Role.ADMIN)

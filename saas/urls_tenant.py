@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/handoff/", account_views.handoff, name="account_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", include(wagtailadmin_urls)),
+    path("", include("helpdesk.urls")),
     path("documents/", include(wagtaildocs_urls)),
     # Wagtail's page tree last: it answers every other path of the portal.
     path("", include(wagtail_urls)),

@@ -28,7 +28,7 @@ def demo_logins(base_domain: str) -> list[DemoLogin]:
 
 def demo_tenant_ensure(*, base_domain: str) -> tuple[Tenant, list[DemoLogin]]:
     """Idempotent: the demo tenant with a verified admin, agent and customer."""
-    from accounts.models import User
+    from accounts.models import Role, User
     from accounts.services import user_create
 
     admin, agent, customer = logins = demo_logins(base_domain)
@@ -49,7 +49,7 @@ def demo_tenant_ensure(*, base_domain: str) -> tuple[Tenant, list[DemoLogin]]:
                 email=agent.email,
                 password=agent.password,
                 name="Demo Agent",
-                is_staff=True,
+                role=Role.AGENT,
                 email_verified=True,
             )
         if not User.objects.filter(email=customer.email).exists():

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -12,15 +11,11 @@ from accounts.models import User
 from tenants.context import tenant_schema
 from tenants.forms import SignupForm
 from tenants.provisioning import OwnerDetails, tenant_provision
+from tenants.urls_helpers import site_url
 
 
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/landing.html", {"form": SignupForm()})
-
-
-def tenant_url(domain: str, path: str = "/") -> str:
-    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
-    return f"{settings.PUBLIC_SCHEME}://{domain}{port}{path}"
 
 
 @sensitive_post_parameters("password")
@@ -44,6 +39,6 @@ def signup(request: HttpRequest) -> HttpResponse:
                 owner = User.objects.get(email=data["email"])
                 token = handoff_token(user=owner, schema_name=tenant.schema_name)
             domain = tenant.get_primary_domain().domain
-            return HttpResponseRedirect(tenant_url(domain, f"/accounts/handoff/?token={token}"))
+            return HttpResponseRedirect(site_url(domain, f"/accounts/handoff/?token={token}"))
     status = 400 if request.method == "POST" else 200
     return render(request, "tenants/signup.html", {"form": form}, status=status)

@@ -49,6 +49,7 @@ def _session_for(user) -> str:
 
 
 def _make_tenant(slug: str, name: str) -> TenantFixture:
+    from accounts.models import Role
     from accounts.services import user_create
 
     tenant = tenant_provision(
@@ -65,7 +66,7 @@ def _make_tenant(slug: str, name: str) -> TenantFixture:
             email=f"agent@{slug}.test",
             password=PASSWORD,
             name=f"{name} Agent",
-            is_staff=True,
+            role=Role.AGENT,
             email_verified=True,
         )
         customer = user_create(
@@ -81,7 +82,36 @@ def _make_tenant(slug: str, name: str) -> TenantFixture:
             name=f"Shared at {name}",
             email_verified=True,
         )
+        from helpdesk.models import Department, DepartmentMember
+
+        general = Department.objects.get(slug="general")
+        DepartmentMember.objects.create(department=general, user=agent)
+        manager = user_create(
+            email=f"manager@{slug}.test",
+            password=PASSWORD,
+            name=f"{name} Manager",
+            role=Role.MANAGER,
+            email_verified=True,
+        )
+        billing = Department.objects.create(name="Billing", slug="billing", is_public=True)
+        billing_agent = user_create(
+            email=f"billing@{slug}.test",
+            password=PASSWORD,
+            name=f"{name} Billing Agent",
+            role=Role.AGENT,
+            email_verified=True,
+        )
+        DepartmentMember.objects.create(department=billing, user=billing_agent)
+        other_customer = user_create(
+            email=f"other.customer@{slug}.test",
+            password=PASSWORD,
+            name=f"{name} Other Customer",
+            email_verified=True,
+        )
         for role, user in {
+            "manager": manager,
+            "billing_agent": billing_agent,
+            "other_customer": other_customer,
             "owner": owner,
             "agent": agent,
             "customer": customer,

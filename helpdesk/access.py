@@ -1,0 +1,89 @@
+"""Who may see which ticket. Every lookup from user input goes through here.
+
+"Does not exist" and "not yours" answer the same 404, so a tracking code reveals nothing
+about tickets one may not see.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from helpdesk.models import Ticket
+from helpdesk.references import clean_reference
+
+GUEST_SALT = "helpdesk.guest-ticket"
+
+
+def ticket_visibility(user: User) -> Q | None:
+    """A filter for the tickets ``user`` may see, or None for "all of them"."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_manager:
+        return None
+    if user.is_agent:
+        return Q(department__members__user=user) | Q(assignee=user)
+    visible = Q(requester=user)
+    profile = getattr(user, "customer_profile", None)
+    if profile is not None and profile.sees_organisation_tickets and profile.organisation_id:
+        visible |= Q(organisation_id=profile.organisation_id)
+    return visible
+
+
+def tickets_visible_to(user: User, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    queryset = Ticket.objects.all() if queryset is None else queryset
+    visible = ticket_visibility(user)
+    if visible is None:
+        return queryset
+    # The membership join can repeat a row; filter by id to keep rows single.
+    return queryset.filter(pk__in=Ticket.objects.filter(visible).values("pk"))
+
+
+def ticket_get_for_user_or_404(*, user: User, reference: str) -> Ticket:
+    code = clean_reference(reference)
+    if not code:
+        raise Http404
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("department", "category", "status", "requester", "assignee", "organisation")
+        .filter(reference=code)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def guest_ticket_token(ticket: Ticket) -> str:
+    return signing.dumps({"r": ticket.reference, "e": ticket.requester_email}, salt=GUEST_SALT)
+
+
+def ticket_get_for_guest_or_404(*, token: str) -> Ticket:
+    try:
+        data = signing.loads(token, salt=GUEST_SALT)
+    except signing.BadSignature as error:
+        raise Http404 from error
+    ticket = (
+        Ticket.objects.select_related("department", "status")
+        .filter(reference=data.get("r"), requester_email__iexact=data.get("e", ""))
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def ticket_get_by_code_and_email_or_404(*, reference: str, email: str) -> Ticket:
+    code = clean_reference(reference)
+    ticket = (
+        Ticket.objects.filter(reference=code, requester_email__iexact=(email or "").strip())
+        .select_related("department", "status")
+        .first()
+        if code
+        else None
+    )
+    if ticket is None:
+        raise Http404
+    return ticket

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.attachments import CheckedUpload, check_uploads
+from helpdesk.models import (
+    Category,
+    CustomField,
+    Department,
+    FieldType,
+    Level,
+    Priority,
+    TicketStatus,
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Attachments"))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        return check_uploads([super(AttachmentsField, self).clean(f, initial) for f in files])
+
+
+class TicketForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    urgency = forms.TypedChoiceField(
+        label=_("How urgent is it?"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
+    )
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea, max_length=50_000)
+    attachments = AttachmentsField()
+
+    def __init__(self, *args, staff: bool = False, guest: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = (
+            Department.objects.all() if staff else Department.objects.filter(is_public=True)
+        )
+        self.fields["department"].queryset = departments
+        self.fields["category"].queryset = Category.objects.filter(department__in=departments)
+        if guest:
+            self.fields["email"] = forms.EmailField(label=_("Your email"), max_length=254)
+            self.fields["name"] = forms.CharField(label=_("Your name"), max_length=150)
+        self.staff = staff
+        self._custom_fields = self._custom_fields_for(self.data.get("department") or None)
+        for field in self._custom_fields:
+            self.fields[f"cf_{field.key}"] = _form_field(field)
+
+    def _custom_fields_for(self, department_id) -> list[CustomField]:
+        if not department_id or not str(department_id).isdigit():
+            return []
+        fields = CustomField.objects.filter(department_id=department_id)
+        if not self.staff:
+            fields = fields.filter(customer_visible=True)
+        return list(fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        department, category = cleaned.get("department"), cleaned.get("category")
+        if department and category and category.department_id != department.pk:
+            self.add_error("category", _("That category belongs to another department."))
+        return cleaned
+
+    def custom_values(self) -> dict:
+        values = {}
+        for field in self._custom_fields:
+            value = self.cleaned_data.get(f"cf_{field.key}")
+            if value in (None, "", []):
+                continue
+            values[field.key] = value.isoformat() if hasattr(value, "isoformat") else value
+        return values
+
+    @property
+    def uploads(self) -> list[CheckedUpload]:
+        return self.cleaned_data.get("attachments") or []
+
+
+def _form_field(field: CustomField) -> forms.Field:
+    common = {"label": field.label, "required": field.required}
+    if field.field_type == FieldType.NUMBER:
+        return forms.DecimalField(max_digits=18, decimal_places=4, **common)
+    if field.field_type == FieldType.CHOICE:
+        choices = [("", "---")] + [(c, c) for c in field.choice_list]
+        return forms.ChoiceField(choices=choices, **common)
+    if field.field_type == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if field.field_type == FieldType.CHECKBOX:
+        return forms.BooleanField(label=field.label, required=field.required)
+    return forms.CharField(max_length=500, **common)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea, max_length=50_000)
+    attachments = AttachmentsField()
+
+    @property
+    def uploads(self) -> list[CheckedUpload]:
+        return self.cleaned_data.get("attachments") or []
+
+
+class AgentReplyForm(ReplyForm):
+    internal = forms.BooleanField(label=_("Internal note (customers never see it)"), required=False)
+    status = forms.ModelChoiceField(
+        label=_("Then set status"), queryset=TicketStatus.objects.all(), required=False
+    )
+
+
+class TicketUpdateForm(forms.Form):
+    status = forms.ModelChoiceField(label=_("Status"), queryset=TicketStatus.objects.all())
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False
+    )
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=500)
+
+    def clean_tags(self) -> list[str]:
+        tags = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+        if any(len(t) > 50 for t in tags):
+            raise ValidationError(_("A tag has at most 50 characters."))
+        return tags
+
+
+class TrackForm(forms.Form):
+    reference = forms.CharField(label=_("Tracking code"), max_length=20)
+    email = forms.EmailField(label=_("Email"), max_length=254)

@@ -1,0 +1,52 @@
+from helpdesk.models.catalog import (
+    ACTIVE_CATEGORIES,
+    CannedReply,
+    Category,
+    CustomField,
+    Department,
+    DepartmentMember,
+    FieldType,
+    StatusCategory,
+    TicketStatus,
+    Tier,
+)
+from helpdesk.models.customers import CustomerProfile, Organisation
+from helpdesk.models.delivery import OutboundEmail
+from helpdesk.models.tickets import (
+    Attachment,
+    Channel,
+    Level,
+    Message,
+    MessageKind,
+    Priority,
+    SavedView,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
+
+__all__ = [
+    "ACTIVE_CATEGORIES",
+    "Attachment",
+    "CannedReply",
+    "Category",
+    "Channel",
+    "CustomField",
+    "CustomerProfile",
+    "Department",
+    "DepartmentMember",
+    "FieldType",
+    "Level",
+    "Message",
+    "MessageKind",
+    "Organisation",
+    "OutboundEmail",
+    "Priority",
+    "SavedView",
+    "StatusCategory",
+    "Ticket",
+    "TicketEvent",
+    "TicketLink",
+    "TicketStatus",
+    "Tier",
+]

@@ -1,0 +1,57 @@
+"""Who asks: customer organisations and the helpdesk's view of a customer."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    is_vip = models.BooleanField(_("VIP"), default=False)
+    email_domains = ArrayField(
+        models.CharField(max_length=120),
+        verbose_name=_("email domains"),
+        default=list,
+        blank=True,
+        help_text=_("Customers signing up with these domains join the organisation."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    panels = [FieldPanel("name"), FieldPanel("is_vip"), FieldPanel("email_domains")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_profile"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    is_vip = models.BooleanField(_("VIP"), default=False)
+    sees_organisation_tickets = models.BooleanField(
+        _("sees the organisation's tickets"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,0 +1,53 @@
+"""Full-text search over tickets on PostgreSQL, with Persian/Arabic folding.
+
+Documents and queries are tokenised in Python (helpdesk.text) and handed to PostgreSQL
+as lexeme arrays (``array_to_tsvector``) and quoted tsquery lexemes, so matching never
+depends on the server's locale or text-search parser.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from helpdesk.text import query_tokens, tokenize
+
+MAX_QUERY_TOKENS = 8
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_for(text: str) -> str | None:
+    """``'a' & 'b':*`` for the words typed (the last one as a prefix), or None."""
+    tokens = query_tokens(text)[:MAX_QUERY_TOKENS]
+    if not tokens:
+        return None
+    parts = [_lexeme(t) for t in tokens]
+    parts[-1] += ":*"
+    return " & ".join(parts)
+
+
+def ticket_document_set(*, ticket_id: int, headline: str, body: str) -> None:
+    """Replace a ticket's document: ``headline`` (subject, code, requester) weighs more."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE helpdesk_ticket SET search_document = "
+            "setweight(array_to_tsvector(%s::text[]), 'A') || array_to_tsvector(%s::text[]) "
+            "WHERE id = %s",
+            [tokenize(headline), tokenize(body), ticket_id],
+        )
+
+
+def ticket_document_append(*, ticket_id: int, text: str) -> None:
+    """Add a new message's words without re-reading the whole conversation."""
+    tokens = tokenize(text)
+    if not tokens:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE helpdesk_ticket SET search_document = "
+            "coalesce(search_document, ''::tsvector) || array_to_tsvector(%s::text[]) "
+            "WHERE id = %s",
+            [tokens, ticket_id],
+        )

@@ -1,0 +1,531 @@
+"""Everything that changes a ticket. Each function is one use case, atomic, and writes the
+ticket's history row next to the change. Views, the API and tasks call these; nothing
+else writes tickets.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from helpdesk import search
+from helpdesk.attachments import CheckedUpload
+from helpdesk.models import (
+    Attachment,
+    Category,
+    Channel,
+    Department,
+    DepartmentMember,
+    Level,
+    Message,
+    MessageKind,
+    StatusCategory,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    Tier,
+)
+from helpdesk.priorities import priority_for
+from helpdesk.references import new_reference
+from helpdesk.services.notifications import email_queue, ticket_links
+from helpdesk.text import html_to_text, sanitise_html, text_to_html
+
+MAX_BODY = 50_000
+MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+
+
+def status_for_stage(stage: str) -> TicketStatus:
+    return TicketStatus.objects.get(category=stage, is_default=True)
+
+
+def _body(*, text: str = "", html: str = "") -> tuple[str, str]:
+    body_html = sanitise_html(html) if html else text_to_html(text)
+    body_text = html_to_text(body_html)
+    if not body_text.strip():
+        raise ValidationError(_("Write a message."), code="empty_body")
+    if len(body_text) > MAX_BODY:
+        raise ValidationError(
+            _("A message has at most %(max)d characters.") % {"max": MAX_BODY}, code="too_long"
+        )
+    return body_html, body_text
+
+
+def _event(ticket: Ticket, actor: User | None, kind: str, public: bool = False, **data: Any):
+    return TicketEvent.objects.create(
+        ticket=ticket, actor=actor, kind=kind, data=data, is_public=public
+    )
+
+
+def _attach(ticket: Ticket, message: Message, uploads: Sequence[CheckedUpload]) -> None:
+    for upload in uploads:
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            token=secrets.token_urlsafe(16),
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
+        )
+        attachment.file.save(upload.filename, upload.file, save=False)
+        attachment.save()
+
+
+def _language_of(user: User | None, fallback: str) -> str:
+    return (user.language if user is not None and user.language else None) or fallback
+
+
+def _headline(ticket: Ticket) -> str:
+    return " ".join(
+        [ticket.subject, ticket.reference, ticket.requester_name, ticket.requester_email]
+    )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    department: Department,
+    channel: str,
+    requester: User | None = None,
+    requester_email: str = "",
+    requester_name: str = "",
+    category: Category | None = None,
+    impact: int = Level.LOW,
+    urgency: int = Level.MEDIUM,
+    custom_fields: dict[str, Any] | None = None,
+    uploads: Sequence[CheckedUpload] = (),
+    created_by: User | None = None,
+    language: str = "en",
+) -> Ticket:
+    """A new ticket with its first public message, confirmation email queued."""
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise ValidationError(_("Write a subject."), code="empty_subject")
+    if category is not None and category.department_id != department.pk:
+        raise ValidationError(_("That category belongs to another department."), code="category")
+    html, text = _body(text=body_text, html=body_html)
+    if requester is not None:
+        requester_email = requester.email
+        requester_name = requester_name or requester.name
+    if not requester_email:
+        raise ValidationError(_("An email address is required."), code="email")
+    profile = getattr(requester, "customer_profile", None) if requester else None
+    new = status_for_stage(StatusCategory.NEW)
+    fields = {
+        "subject": subject[:200],
+        "department": department,
+        "category": category,
+        "status": new,
+        "stage": new.category,
+        "impact": impact,
+        "urgency": urgency,
+        "priority": priority_for(impact=impact, urgency=urgency),
+        "channel": channel,
+        "requester": requester,
+        "requester_email": requester_email.lower(),
+        "requester_name": requester_name,
+        "organisation_id": profile.organisation_id if profile else None,
+        "custom_fields": custom_fields or {},
+    }
+    for _attempt in range(5):  # a clash of two random codes is ~1e-12; retry anyway
+        try:
+            with transaction.atomic():
+                ticket = Ticket.objects.create(reference=new_reference(), **fields)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - five clashes in a row means something else is wrong
+        raise RuntimeError("could not allocate a tracking code")
+    author = created_by or requester
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.PUBLIC,
+        author=author,
+        author_name=(author.name if author else requester_name),
+        author_email=(author.email if author else requester_email),
+        from_staff=bool(created_by and created_by.is_agent),
+        channel=channel,
+        body_html=html,
+        body_text=text,
+    )
+    _attach(ticket, message, uploads)
+    _event(ticket, author, "created", public=True, channel=channel)
+    search.ticket_document_set(ticket_id=ticket.pk, headline=_headline(ticket), body=text)
+    email_queue(
+        dedupe_key=f"ticket-created:{ticket.pk}",
+        to=ticket.requester_email,
+        template="ticket_created",
+        context={"ticket": ticket, "message": message, **ticket_links(ticket)},
+        language=_language_of(requester, language),
+    )
+    for member in _department_agents(department):
+        email_queue(
+            dedupe_key=f"ticket-new-for-agent:{ticket.pk}:{member.pk}",
+            to=member.email,
+            template="agent_new_ticket",
+            context={"ticket": ticket, "message": message, "agent": member, **ticket_links(ticket)},
+            language=_language_of(member, "en"),
+        )
+    return ticket
+
+
+def _department_agents(department: Department) -> list[User]:
+    return [
+        m.user
+        for m in DepartmentMember.objects.filter(department=department, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    ]
+
+
+def _move_to_stage(ticket: Ticket, stage: str, actor: User | None, *, status=None) -> bool:
+    status = status or status_for_stage(stage)
+    if ticket.status_id == status.pk:
+        return False
+    old = ticket.status
+    ticket.status = status
+    ticket.stage = status.category
+    now = timezone.now()
+    if status.category == StatusCategory.RESOLVED:
+        ticket.resolved_at = now
+    elif status.category == StatusCategory.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    _event(
+        ticket, actor, "status", public=True,
+        old=old.key, new=status.key, old_label=old.customer_label, new_label=status.customer_label,
+    )  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User | None,
+    body_text: str = "",
+    body_html: str = "",
+    internal: bool = False,
+    uploads: Sequence[CheckedUpload] = (),
+    channel: str = Channel.PORTAL,
+    set_status: TicketStatus | None = None,
+    guest_email: str = "",
+) -> Message:
+    """A public reply (agent or customer) or an internal note (agents only)."""
+    ticket = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    from_staff = bool(author and author.is_agent)
+    if internal and not from_staff:
+        raise PermissionDenied("only agents write internal notes")
+    if ticket.stage == StatusCategory.CLOSED and not from_staff:
+        raise ValidationError(_("This ticket is closed. Please open a new ticket."), code="closed")
+    if ticket.merged_into_id and not from_staff:
+        raise ValidationError(_("This ticket was merged into another one."), code="merged")
+    html, text = _body(text=body_text, html=body_html)
+    mentions = _mentioned_agents(text) if internal else []
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.INTERNAL if internal else MessageKind.PUBLIC,
+        author=author,
+        author_name=author.name if author else ticket.requester_name,
+        author_email=author.email if author else (guest_email or ticket.requester_email),
+        from_staff=from_staff,
+        channel=channel,
+        body_html=html,
+        body_text=text,
+        mentions=[m.pk for m in mentions],
+    )
+    _attach(ticket, message, uploads)
+    update = ["updated_at"]
+    if not internal and from_staff:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = message.created_at
+            update.append("first_response_at")
+        target = set_status or (
+            status_for_stage(StatusCategory.OPEN) if ticket.stage == StatusCategory.NEW else None
+        )
+        if target is not None and _move_to_stage(ticket, target.category, author, status=target):
+            update += ["status", "stage", "resolved_at", "closed_at"]
+    elif internal and set_status is not None:
+        if _move_to_stage(ticket, set_status.category, author, status=set_status):
+            update += ["status", "stage", "resolved_at", "closed_at"]
+    elif not from_staff and ticket.stage in (StatusCategory.PENDING, StatusCategory.RESOLVED):
+        # The customer answered (or disagreed with the resolution): back to the agents.
+        if _move_to_stage(ticket, StatusCategory.OPEN, author):
+            update += ["status", "stage", "resolved_at", "closed_at"]
+    ticket.save(update_fields=update)
+    search.ticket_document_append(ticket_id=ticket.pk, text=text)
+    _notify_reply(ticket, message, mentions)
+    if not internal and from_staff:
+        for linked in ticket.linked_incidents.exclude(stage=StatusCategory.CLOSED):
+            _copy_master_reply(linked, message, author)
+    return message
+
+
+def _mentioned_agents(text: str) -> list[User]:
+    emails = {m.lower() for m in MENTION.findall(text)}
+    if not emails:
+        return []
+    return [u for u in User.objects.filter(email__in=emails, is_active=True) if u.is_agent]
+
+
+def _notify_reply(ticket: Ticket, message: Message, mentions: list[User]) -> None:
+    links = ticket_links(ticket)
+    if message.kind == MessageKind.PUBLIC and message.from_staff:
+        email_queue(
+            dedupe_key=f"reply-to-customer:{message.pk}",
+            to=ticket.requester_email,
+            template="agent_reply",
+            context={"ticket": ticket, "message": message, **links},
+            language=_language_of(ticket.requester, "en"),
+        )
+    elif message.kind == MessageKind.PUBLIC:
+        recipients = [ticket.assignee] if ticket.assignee else _department_agents(ticket.department)
+        for agent in recipients:
+            email_queue(
+                dedupe_key=f"reply-to-agent:{message.pk}:{agent.pk}",
+                to=agent.email,
+                template="customer_reply",
+                context={"ticket": ticket, "message": message, "agent": agent, **links},
+                language=_language_of(agent, "en"),
+            )
+    for agent in mentions:
+        email_queue(
+            dedupe_key=f"mention:{message.pk}:{agent.pk}",
+            to=agent.email,
+            template="mention",
+            context={"ticket": ticket, "message": message, "agent": agent, **links},
+            language=_language_of(agent, "en"),
+        )
+
+
+def _copy_master_reply(linked: Ticket, message: Message, author: User | None) -> None:
+    """A public reply on a master incident reaches every linked ticket's requester."""
+    copy = Message.objects.create(
+        ticket=linked,
+        kind=MessageKind.PUBLIC,
+        author=author,
+        author_name=message.author_name,
+        author_email=message.author_email,
+        from_staff=True,
+        channel=message.channel,
+        body_html=message.body_html,
+        body_text=message.body_text,
+    )
+    _event(linked, author, "master_reply", master=message.ticket.reference)
+    Ticket.objects.filter(pk=linked.pk).update(updated_at=timezone.now())
+    email_queue(
+        dedupe_key=f"reply-to-customer:{copy.pk}",
+        to=linked.requester_email,
+        template="agent_reply",
+        context={"ticket": linked, "message": copy, **ticket_links(linked)},
+        language=_language_of(linked.requester, "en"),
+    )
+
+
+def _require_agent(actor: User) -> None:
+    if not actor.is_agent:
+        raise PermissionDenied("agents only")
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User,
+    status: TicketStatus | None = None,
+    impact: int | None = None,
+    urgency: int | None = None,
+    priority: int | None = None,
+    category: Category | None | type[Ellipsis] = ...,
+    tags: list[str] | None = None,
+    custom_fields: dict[str, Any] | None = None,
+) -> Ticket:
+    """Field changes by an agent; one history row per field that changed."""
+    _require_agent(actor)
+    ticket = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    update: list[str] = []
+    if status is not None and _move_to_stage(ticket, status.category, actor, status=status):
+        update += ["status", "stage", "resolved_at", "closed_at"]
+        if ticket.stage == StatusCategory.RESOLVED:
+            _resolve_linked(ticket, actor)
+    if impact is not None or urgency is not None:
+        ticket.impact = impact or ticket.impact
+        ticket.urgency = urgency or ticket.urgency
+        priority = priority or priority_for(impact=ticket.impact, urgency=ticket.urgency)
+        update += ["impact", "urgency"]
+    if priority is not None and priority != ticket.priority:
+        _event(ticket, actor, "priority", old=ticket.priority, new=priority)
+        ticket.priority = priority
+        update.append("priority")
+    if category is not ... and category != ticket.category:
+        if category is not None and category.department_id != ticket.department_id:
+            raise ValidationError(_("That category belongs to another department."))
+        _event(ticket, actor, "category", old=str(ticket.category or ""), new=str(category or ""))
+        ticket.category = category
+        update.append("category")
+    if tags is not None:
+        clean = sorted({t.strip().lower()[:50] for t in tags if t.strip()})
+        if clean != sorted(ticket.tags):
+            _event(ticket, actor, "tags", old=ticket.tags, new=clean)
+            ticket.tags = clean
+            update.append("tags")
+    if custom_fields is not None and custom_fields != ticket.custom_fields:
+        _event(ticket, actor, "fields", old=ticket.custom_fields, new=custom_fields)
+        ticket.custom_fields = custom_fields
+        update.append("custom_fields")
+    if update:
+        ticket.save(update_fields=[*dict.fromkeys(update), "updated_at"])
+    return ticket
+
+
+def _resolve_linked(master: Ticket, actor: User) -> None:
+    for linked in master.linked_incidents.select_for_update().exclude(
+        stage__in=[StatusCategory.RESOLVED, StatusCategory.CLOSED]
+    ):
+        _move_to_stage(linked, StatusCategory.RESOLVED, actor, status=master.status)
+        linked.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
+    _require_agent(actor)
+    if assignee is not None and not assignee.is_agent:
+        raise ValidationError(_("Tickets can only be assigned to agents."), code="assignee")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    _event(
+        ticket, actor, "assigned",
+        old=ticket.assignee_id, new=assignee.pk if assignee else None,
+        new_name=str(assignee) if assignee else "",
+    )  # fmt: skip
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    if assignee is not None and assignee != actor:
+        email_queue(
+            dedupe_key=f"assigned:{ticket.pk}:{assignee.pk}:{timezone.now().timestamp()}",
+            to=assignee.email,
+            template="assigned",
+            context={"ticket": ticket, "agent": assignee, "actor": actor, **ticket_links(ticket)},
+            language=_language_of(assignee, "en"),
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_transfer(
+    *, ticket: Ticket, actor: User, department: Department, reason: str = ""
+) -> Ticket:
+    """Move the ticket, its whole conversation and history, to another department."""
+    _require_agent(actor)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.department_id == department.pk:
+        return ticket
+    _event(
+        ticket, actor, "transferred",
+        old=ticket.department.name, new=department.name, reason=reason,
+    )  # fmt: skip
+    ticket.department = department
+    ticket.category = None
+    ticket.assignee = None
+    ticket.save(update_fields=["department", "category", "assignee", "updated_at"])
+    if reason:
+        ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+    """Tier 1 -> tier 2 within the department, with the reason as an internal note."""
+    _require_agent(actor)
+    if not reason.strip():
+        raise ValidationError(_("Say why you escalate."), code="reason")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.tier == Tier.L2:
+        raise ValidationError(_("This ticket is already at tier 2."), code="tier")
+    ticket.tier = Tier.L2
+    ticket.assignee = None
+    ticket.save(update_fields=["tier", "assignee", "updated_at"])
+    _event(ticket, actor, "escalated", old=Tier.L1, new=Tier.L2, reason=reason)
+    ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
+    """Fold a duplicate into ``target``: its messages move over, it is closed and points there."""
+    _require_agent(actor)
+    if source.pk == target.pk:
+        raise ValidationError(_("A ticket cannot be merged into itself."), code="self")
+    source, target = (
+        Ticket.objects.select_for_update().get(pk=source.pk),
+        Ticket.objects.select_for_update().get(pk=target.pk),
+    )
+    if target.merged_into_id:
+        raise ValidationError(_("The target was itself merged away."), code="target_merged")
+    moved = list(source.messages.values_list("body_text", flat=True))
+    source.messages.update(ticket=target)
+    source.attachments.update(ticket=target)
+    source.merged_into = target
+    _move_to_stage(source, StatusCategory.CLOSED, actor)
+    source.save(
+        update_fields=["merged_into", "status", "stage", "resolved_at", "closed_at", "updated_at"]
+    )
+    _event(source, actor, "merged_into", target=target.reference)
+    _event(target, actor, "merged_from", source=source.reference, requester=source.requester_email)
+    target.save(update_fields=["updated_at"])
+    search.ticket_document_append(
+        ticket_id=target.pk, text=" ".join([source.subject, source.reference, *moved])
+    )
+    return target
+
+
+@transaction.atomic
+def ticket_link_to_master(*, ticket: Ticket, master: Ticket | None, actor: User) -> Ticket:
+    """Make ``ticket`` one report of the ``master`` incident (or unlink it with None)."""
+    _require_agent(actor)
+    if master is not None and (master.pk == ticket.pk or master.master_id):
+        raise ValidationError(_("Choose a master incident that is not itself linked."))
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.linked_incidents.exists():
+        raise ValidationError(_("A master incident cannot be linked to another one."))
+    ticket.master = master
+    ticket.save(update_fields=["master", "updated_at"])
+    _event(ticket, actor, "master", master=master.reference if master else None)
+    return ticket
+
+
+@transaction.atomic
+def ticket_customer_resolve(*, ticket: Ticket, actor: User | None) -> Ticket:
+    """The customer confirms the answer solved it."""
+    ticket = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    if ticket.stage in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        return ticket
+    _move_to_stage(ticket, StatusCategory.RESOLVED, actor)
+    ticket.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    if ticket.stage == StatusCategory.CLOSED:
+        raise ValidationError(_("This ticket is closed. Please open a new ticket."), code="closed")
+    if ticket.stage != StatusCategory.RESOLVED:
+        return ticket
+    _move_to_stage(ticket, StatusCategory.OPEN, actor)
+    ticket.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+    return ticket

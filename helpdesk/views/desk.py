@@ -1,0 +1,357 @@
+"""The agent desk: queues, the ticket page and its actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from helpdesk import selectors
+from helpdesk.access import ticket_get_for_user_or_404, tickets_visible_to
+from helpdesk.forms import AgentReplyForm, TicketUpdateForm
+from helpdesk.models import (
+    CannedReply,
+    Channel,
+    Department,
+    Priority,
+    SavedView,
+    StatusCategory,
+    Ticket,
+    TicketStatus,
+)
+from helpdesk.references import clean_reference
+from helpdesk.services import tickets as ticket_services
+
+
+def agent_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_agent:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 18 else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filters_from(params: QueryDict) -> selectors.TicketFilters:
+    queue = params.get("queue", "open")
+    return selectors.TicketFilters(
+        queue=queue if queue in selectors.QUEUES else "open",
+        stages=[s for s in params.getlist("stage") if s in StatusCategory.values],
+        priorities=[p for p in (_int(v) for v in params.getlist("priority")) if p],
+        department_id=_int(params.get("department")),
+        category_id=_int(params.get("category")),
+        assignee_id=_int(params.get("assignee")),
+        requester=params.get("requester", "")[:254],
+        organisation_id=_int(params.get("organisation")),
+        tag=params.get("tag", "")[:50],
+        created_from=_date(params.get("from")),
+        created_to=_date(params.get("to")),
+        q=params.get("q", "")[:200],
+        sort=params.get("sort", "-updated"),
+        cursor=params.get("cursor", "")[:500],
+    )
+
+
+@agent_required
+def queue(request: HttpRequest) -> HttpResponse:
+    filters = filters_from(request.GET)
+    page = selectors.desk_tickets(user=request.user, filters=filters)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    return render(
+        request,
+        "helpdesk/desk/queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "counts": selectors.queue_counts(user=request.user),
+            "departments": selectors.departments_for_agent(user=request.user),
+            "statuses": StatusCategory.choices,
+            "priorities": Priority.choices,
+            "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
+            "saved_views": SavedView.objects.filter(owner=request.user),
+            "query_string": params.urlencode(),
+        },
+    )
+
+
+@agent_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()[:80]
+    query = request.POST.get("query", "")[:1000]
+    if not name:
+        messages.error(request, _("Give the view a name."))
+    else:
+        SavedView.objects.create(owner=request.user, name=name, query=query)
+        messages.success(request, _("View saved."))
+    return redirect(f"/desk/?{query}")
+
+
+def _canned(ticket: Ticket, agent: User) -> list[tuple[str, str]]:
+    values = {
+        "customer_name": ticket.requester_name or ticket.requester_email,
+        "ticket_reference": ticket.reference,
+        "ticket_subject": ticket.subject,
+        "agent_name": agent.name or agent.email,
+    }
+    replies = CannedReply.objects.filter(department__isnull=True) | CannedReply.objects.filter(
+        department=ticket.department_id
+    )
+    rendered = []
+    for reply in replies.order_by("title"):
+        body = reply.body
+        for key, value in values.items():
+            body = body.replace("{" + key + "}", str(value))
+        rendered.append((reply.title, body))
+    return rendered
+
+
+def _ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, status=200):
+    return render(
+        request,
+        "helpdesk/desk/ticket.html",
+        {
+            "ticket": ticket,
+            "conversation": selectors.ticket_conversation(ticket=ticket, include_internal=True),
+            "timeline": selectors.ticket_timeline(ticket=ticket, include_internal=True),
+            "history": selectors.requester_history(ticket=ticket),
+            "reply_form": reply_form or AgentReplyForm(),
+            "update_form": update_form
+            or TicketUpdateForm(
+                initial={
+                    "status": ticket.status_id,
+                    "priority": ticket.priority,
+                    "category": ticket.category_id,
+                    "tags": ", ".join(ticket.tags),
+                }
+            ),
+            "canned": _canned(ticket, request.user),
+            "departments": Department.objects.exclude(pk=ticket.department_id),
+            "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
+            "linked": list(ticket.linked_incidents.only("reference", "subject")),
+            "profile": getattr(ticket.requester, "customer_profile", None)
+            if ticket.requester_id
+            else None,
+        },
+        status=status,
+    )
+
+
+@agent_required
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    return _ticket_page(request, ticket)
+
+
+@agent_required
+@require_POST
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    form = AgentReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            ticket_services.ticket_reply(
+                ticket=ticket,
+                author=request.user,
+                body_text=form.cleaned_data["body"],
+                internal=form.cleaned_data["internal"],
+                set_status=form.cleaned_data.get("status"),
+                uploads=form.uploads,
+                channel=Channel.AGENT,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Note added.") if form.cleaned_data["internal"] else _("Reply sent.")
+            )
+            return redirect("desk_ticket", reference=ticket.reference)
+    return _ticket_page(request, ticket, reply_form=form, status=400)
+
+
+@agent_required
+@require_POST
+def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    form = TicketUpdateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket_services.ticket_update(
+                ticket=ticket,
+                actor=request.user,
+                status=data["status"],
+                priority=data["priority"],
+                category=data["category"],
+                tags=data["tags"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Ticket updated."))
+            return redirect("desk_ticket", reference=ticket.reference)
+    return _ticket_page(request, ticket, update_form=form, status=400)
+
+
+def _action(request, reference: str, do) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    try:
+        result = do(ticket)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("desk_ticket", reference=ticket.reference)
+    target = result.reference if isinstance(result, Ticket) else ticket.reference
+    if not tickets_visible_to(request.user).filter(reference=target).exists():
+        return redirect("desk_queue")  # e.g. transferred out of the agent's departments
+    return redirect("desk_ticket", reference=target)
+
+
+@agent_required
+@require_POST
+def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    assignee_id = _int(request.POST.get("assignee"))
+    assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+    if assignee_id and assignee is None:
+        messages.error(request, _("Choose an agent."))
+        return redirect("desk_ticket", reference=reference)
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_assign(ticket=t, actor=request.user, assignee=assignee),
+    )  # fmt: skip
+
+
+@agent_required
+@require_POST
+def ticket_transfer(request: HttpRequest, reference: str) -> HttpResponse:
+    department = Department.objects.filter(pk=_int(request.POST.get("department"))).first()
+    if department is None:
+        messages.error(request, _("Choose a department."))
+        return redirect("desk_ticket", reference=reference)
+    reason = request.POST.get("reason", "")[:2000]
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_transfer(
+            ticket=t, actor=request.user, department=department, reason=reason
+        ),
+    )  # fmt: skip
+
+
+@agent_required
+@require_POST
+def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")[:2000]
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_escalate(ticket=t, actor=request.user, reason=reason),
+    )  # fmt: skip
+
+
+def _other_ticket(request, field: str) -> Ticket | None:
+    code = clean_reference(request.POST.get(field, ""))
+    if not code:
+        return None
+    return tickets_visible_to(request.user).filter(reference=code).first()
+
+
+@agent_required
+@require_POST
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    target = _other_ticket(request, "target")
+    if target is None:
+        messages.error(request, _("No ticket with that tracking code."))
+        return redirect("desk_ticket", reference=reference)
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_merge(source=t, target=target, actor=request.user),
+    )  # fmt: skip
+
+
+@agent_required
+@require_POST
+def ticket_master(request: HttpRequest, reference: str) -> HttpResponse:
+    master = _other_ticket(request, "master")
+    if request.POST.get("master") and master is None:
+        messages.error(request, _("No ticket with that tracking code."))
+        return redirect("desk_ticket", reference=reference)
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_link_to_master(ticket=t, master=master, actor=request.user),
+    )  # fmt: skip
+
+
+BULK_ACTIONS = {"assign", "status", "priority", "close", "merge"}
+
+
+@agent_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action")
+    codes = [c for c in (clean_reference(r) for r in request.POST.getlist("tickets")) if c]
+    tickets = list(tickets_visible_to(request.user).filter(reference__in=codes[:200]))
+    back = request.POST.get("next") or "/desk/"
+    if not back.startswith("/desk/"):
+        back = "/desk/"
+    if action not in BULK_ACTIONS or not tickets:
+        messages.error(request, _("Choose tickets and an action."))
+        return redirect(back)
+    try:
+        with transaction.atomic():  # all or nothing
+            _bulk_apply(request, action, tickets)
+    except (ValidationError, ValueError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("%(count)d tickets updated.") % {"count": len(tickets)})
+    return redirect(back)
+
+
+def _bulk_apply(request, action: str, tickets: list[Ticket]) -> None:
+    actor = request.user
+    if action == "assign":
+        assignee_id = _int(request.POST.get("assignee"))
+        assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+        for ticket in tickets:
+            ticket_services.ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+    elif action in ("status", "close"):
+        status = (
+            ticket_services.status_for_stage(StatusCategory.CLOSED)
+            if action == "close"
+            else TicketStatus.objects.filter(pk=_int(request.POST.get("status"))).first()
+        )
+        if status is None:
+            raise ValidationError(_("Choose a status."))
+        for ticket in tickets:
+            ticket_services.ticket_update(ticket=ticket, actor=actor, status=status)
+    elif action == "priority":
+        priority = _int(request.POST.get("priority"))
+        if priority not in Priority.values:
+            raise ValidationError(_("Choose a priority."))
+        for ticket in tickets:
+            ticket_services.ticket_update(ticket=ticket, actor=actor, priority=priority)
+    elif action == "merge":
+        target, *sources = sorted(tickets, key=lambda t: t.created_at)
+        for source in sources:
+            ticket_services.ticket_merge(source=source, target=target, actor=actor)

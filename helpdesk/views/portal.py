@@ -1,0 +1,227 @@
+"""The customer portal: submit, follow, reply, confirm. Guests follow by signed link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from helpdesk import selectors
+from helpdesk.access import (
+    guest_ticket_token,
+    ticket_get_by_code_and_email_or_404,
+    ticket_get_for_guest_or_404,
+    ticket_get_for_user_or_404,
+    tickets_visible_to,
+)
+from helpdesk.forms import ReplyForm, TicketForm, TrackForm
+from helpdesk.models import Attachment, Channel, MessageKind, Ticket
+from helpdesk.services import tickets as ticket_services
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None
+    form = TicketForm(
+        request.POST or None, request.FILES or None, guest=user is None,
+        staff=bool(user and user.is_agent),
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = ticket_services.ticket_create(
+                subject=data["subject"],
+                body_text=data["body"],
+                department=data["department"],
+                category=data.get("category"),
+                urgency=data["urgency"],
+                channel=Channel.PORTAL,
+                requester=user,
+                requester_email=data.get("email", ""),
+                requester_name=data.get("name", ""),
+                custom_fields=form.custom_values(),
+                uploads=form.uploads,
+                language=get_language() or "en",
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if user is None:
+                url = reverse("portal_guest_ticket", args=[guest_ticket_token(ticket)])
+                return redirect(f"{url}?submitted=1")
+            return redirect("portal_ticket_submitted", reference=ticket.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "helpdesk/portal/ticket_new.html", {"form": form}, status=status)
+
+
+@login_required
+def ticket_submitted(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    return render(request, "helpdesk/portal/ticket_submitted.html", {"ticket": ticket})
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    tickets = selectors.customer_tickets(user=request.user)[:200]
+    return render(request, "helpdesk/portal/ticket_list.html", {"tickets": tickets})
+
+
+def _ticket_page(
+    request, ticket: Ticket, *, reply_url: str, action_base: str, form=None, guest_token=""
+):
+    return render(
+        request,
+        "helpdesk/portal/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "conversation": selectors.ticket_conversation(ticket=ticket, include_internal=False),
+            "timeline": selectors.ticket_timeline(ticket=ticket, include_internal=False),
+            "form": form or ReplyForm(),
+            "reply_url": reply_url,
+            "action_base": action_base,
+            "submitted": request.GET.get("submitted") == "1",
+            "guest_token": guest_token,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    base = f"/tickets/{ticket.reference}/"
+    return _ticket_page(request, ticket, reply_url=f"{base}reply/", action_base=base)
+
+
+def guest_ticket(request: HttpRequest, token: str) -> HttpResponse:
+    ticket = ticket_get_for_guest_or_404(token=token)
+    base = f"/t/{token}/"
+    return _ticket_page(
+        request, ticket, reply_url=f"{base}reply/", action_base=base, guest_token=token
+    )
+
+
+def _reply(request, ticket: Ticket, *, author, back: str, reply_url: str, action_base: str):
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            ticket_services.ticket_reply(
+                ticket=ticket,
+                author=author,
+                body_text=form.cleaned_data["body"],
+                uploads=form.uploads,
+                channel=Channel.PORTAL,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your reply was sent."))
+            return redirect(back)
+    return _ticket_page(request, ticket, reply_url=reply_url, action_base=action_base, form=form)
+
+
+@login_required
+@require_POST
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    base = f"/tickets/{ticket.reference}/"
+    return _reply(
+        request, ticket, author=request.user, back=base, reply_url=f"{base}reply/",
+        action_base=base,
+    )  # fmt: skip
+
+
+@require_POST
+def guest_reply(request: HttpRequest, token: str) -> HttpResponse:
+    ticket = ticket_get_for_guest_or_404(token=token)
+    base = f"/t/{token}/"
+    return _reply(
+        request, ticket, author=None, back=base, reply_url=f"{base}reply/", action_base=base
+    )
+
+
+def _resolve_or_reopen(request, ticket: Ticket, action: str, actor, back: str) -> HttpResponse:
+    try:
+        if action == "resolve":
+            ticket_services.ticket_customer_resolve(ticket=ticket, actor=actor)
+            messages.success(request, _("Thank you! We marked your request as resolved."))
+        else:
+            ticket_services.ticket_customer_reopen(ticket=ticket, actor=actor)
+            messages.success(request, _("We reopened your request."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def ticket_status_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    return _resolve_or_reopen(
+        request, ticket, action, request.user, f"/tickets/{ticket.reference}/"
+    )
+
+
+@require_POST
+def guest_status_action(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    ticket = ticket_get_for_guest_or_404(token=token)
+    return _resolve_or_reopen(request, ticket, action, None, f"/t/{token}/")
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = ticket_get_by_code_and_email_or_404(
+                reference=form.cleaned_data["reference"], email=form.cleaned_data["email"]
+            )
+        except Http404:
+            form.add_error(None, _("No request matches this tracking code and email."))
+        else:
+            return redirect("portal_guest_ticket", token=guest_ticket_token(ticket))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "helpdesk/portal/track.html", {"form": form}, status=status)
+
+
+def _is_public(attachment: Attachment) -> bool:
+    return attachment.message is not None and attachment.message.kind == MessageKind.PUBLIC
+
+
+def attachment_download(request: HttpRequest, token: str) -> FileResponse:
+    """Files are served only through here: the ticket must be visible to the asker, and an
+    attachment of an internal note only to agents."""
+    attachment = Attachment.objects.select_related("ticket", "message").filter(token=token).first()
+    if attachment is None:
+        raise Http404
+    guest = request.GET.get("t")
+    user = request.user
+    if user.is_authenticated and tickets_visible_to(user).filter(pk=attachment.ticket_id).exists():
+        allowed = user.is_agent or _is_public(attachment)
+    elif guest:
+        try:
+            ticket = ticket_get_for_guest_or_404(token=guest)
+        except Http404:
+            ticket = None
+        allowed = (
+            ticket is not None and ticket.pk == attachment.ticket_id and _is_public(attachment)
+        )
+    else:
+        allowed = False
+    if not allowed:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.content_type.startswith("image/"),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
