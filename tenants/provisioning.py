@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 POOL_PREFIX = "pool_"
 # An arbitrary constant: one pool filler at a time across all processes.
 POOL_LOCK_KEY = 0x68656C70
+# Cloning re-creates django-tenants' clone_schema() helper functions each time; two clones
+# at once collide on them ("tuple concurrently updated"), so clones take turns.
+CLONE_LOCK_KEY = 0x636C6F6E
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,15 @@ def pool_schema_create() -> PoolSchema:
         raise RuntimeError("The template schema has not been migrated yet.")
     schema_name = POOL_PREFIX + secrets.token_hex(6)
     with public_schema(), transaction.atomic():
-        CloneSchema().clone_schema(settings.TENANT_TEMPLATE_SCHEMA, schema_name)
+        _clone_template(schema_name)
         return PoolSchema.objects.create(schema_name=schema_name, fingerprint=fingerprint)
+
+
+def _clone_template(schema_name: str) -> None:
+    """Clone the template inside the caller's transaction, one clone at a time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLONE_LOCK_KEY])
+    CloneSchema().clone_schema(settings.TENANT_TEMPLATE_SCHEMA, schema_name)
 
 
 def pool_status() -> dict[str, int]:
@@ -204,7 +214,10 @@ def tenant_provision(*, name: str, slug: str, owner: OwnerDetails) -> Tenant:
         # The advisory lock on the slug turns a double submit into a clean "taken".
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [slug])
-        if Tenant.objects.filter(slug=slug).exists():
+        if (
+            Tenant.objects.filter(slug=slug).exists()
+            or Domain.objects.filter(domain=primary_domain_for(slug)).exists()
+        ):
             raise ValidationError(_("This subdomain is already taken."), code="taken")
         pooled = _pool_claim()
         if pooled:
@@ -215,14 +228,28 @@ def tenant_provision(*, name: str, slug: str, owner: OwnerDetails) -> Tenant:
                 )
         else:
             logger.warning("tenant pool empty: cloning for %s", schema_name)
-            CloneSchema().clone_schema(settings.TENANT_TEMPLATE_SCHEMA, schema_name)
-        tenant = Tenant.objects.create(schema_name=schema_name, name=name, slug=slug)
-        Domain.objects.create(domain=primary_domain_for(slug), tenant=tenant, is_primary=True)
-        with tenant_schema(schema_name):
-            for step in settings.TENANT_SETUP_STEPS:
-                import_string(step)(tenant=tenant, owner=owner)
+            _clone_template(schema_name)
+        tenant = tenant_register_and_set_up(
+            schema_name=schema_name, name=name, slug=slug, owner=owner
+        )
         transaction.on_commit(_enqueue_pool_refill)
     logger.info("tenant provisioned schema=%s from_pool=%s", schema_name, bool(pooled))
+    return tenant
+
+
+def tenant_register_and_set_up(
+    *, schema_name: str, name: str, slug: str, owner: OwnerDetails
+) -> Tenant:
+    """Given a ready schema: the tenant and domain rows, then the setup steps inside it.
+
+    Runs inside the caller's transaction (``tenant_provision``; the provisioning benchmark
+    also calls it after migrating a schema the slow way).
+    """
+    tenant = Tenant.objects.create(schema_name=schema_name, name=name, slug=slug)
+    Domain.objects.create(domain=primary_domain_for(slug), tenant=tenant, is_primary=True)
+    with tenant_schema(schema_name):
+        for step in settings.TENANT_SETUP_STEPS:
+            import_string(step)(tenant=tenant, owner=owner)
     return tenant
 
 

@@ -297,10 +297,13 @@ def ticket_master(request: HttpRequest, reference: str) -> HttpResponse:
     if request.POST.get("master") and master is None:
         messages.error(request, _("No ticket with that tracking code."))
         return redirect("desk_ticket", reference=reference)
-    return _action(
-        request, reference,
-        lambda t: ticket_services.ticket_link_to_master(ticket=t, master=master, actor=request.user),
-    )  # fmt: skip
+
+    def link(ticket: Ticket) -> Ticket:
+        return ticket_services.ticket_link_to_master(
+            ticket=ticket, master=master, actor=request.user
+        )
+
+    return _action(request, reference, link)
 
 
 BULK_ACTIONS = {"assign", "status", "priority", "close", "merge"}
