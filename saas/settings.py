@@ -73,6 +73,7 @@ TENANT_APPS = [
     "allauth.account",
     "kb_pages",
     "helpdesk",
+    "wagtail.api.v3",
     "wagtail.contrib.settings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

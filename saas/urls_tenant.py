@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts import views as account_views
+from helpdesk.api import api as helpdesk_api
 from saas.health import healthz
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("accounts/handoff/", account_views.handoff, name="account_handoff"),
     path("accounts/", include("allauth.urls")),
     path("admin/", include(wagtailadmin_urls)),
+    path("api/v1/", helpdesk_api.urls),
     path("", include("helpdesk.urls")),
     path("documents/", include(wagtaildocs_urls)),
     # Wagtail's page tree last: it answers every other path of the portal.

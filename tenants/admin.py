@@ -38,7 +38,8 @@ class TenantAdmin(admin.ModelAdmin):
         count = queryset.update(is_active=False)
         self.message_user(
             request,
-            ngettext("%d tenant suspended.", "%d tenants suspended.", count) % count,
+            ngettext("%(count)d tenant suspended.", "%(count)d tenants suspended.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 
@@ -47,7 +48,8 @@ class TenantAdmin(admin.ModelAdmin):
         count = queryset.update(is_active=True)
         self.message_user(
             request,
-            ngettext("%d tenant reactivated.", "%d tenants reactivated.", count) % count,
+            ngettext("%(count)d tenant reactivated.", "%(count)d tenants reactivated.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 

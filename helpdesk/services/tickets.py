@@ -452,7 +452,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     """Tier 1 -> tier 2 within the department, with the reason as an internal note."""
     _require_agent(actor)
     if not reason.strip():
-        raise ValidationError(_("Say why you escalate."), code="reason")
+        raise ValidationError(_("Say why you are escalating."), code="reason")
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.tier == Tier.L2:
         raise ValidationError(_("This ticket is already at tier 2."), code="tier")
@@ -475,7 +475,9 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         Ticket.objects.select_for_update().get(pk=target.pk),
     )
     if target.merged_into_id:
-        raise ValidationError(_("The target was itself merged away."), code="target_merged")
+        raise ValidationError(
+            _("That ticket was already merged into another one."), code="target_merged"
+        )
     moved = list(source.messages.values_list("body_text", flat=True))
     source.messages.update(ticket=target)
     source.attachments.update(ticket=target)
@@ -497,8 +499,10 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
 def ticket_link_to_master(*, ticket: Ticket, master: Ticket | None, actor: User) -> Ticket:
     """Make ``ticket`` one report of the ``master`` incident (or unlink it with None)."""
     _require_agent(actor)
-    if master is not None and (master.pk == ticket.pk or master.master_id):
-        raise ValidationError(_("Choose a master incident that is not itself linked."))
+    if master is not None and master.pk == ticket.pk:
+        raise ValidationError(_("A ticket cannot be its own master incident."))
+    if master is not None and master.master_id:
+        raise ValidationError(_("That ticket is itself linked to a master incident."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.linked_incidents.exists():
         raise ValidationError(_("A master incident cannot be linked to another one."))

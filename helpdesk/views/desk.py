@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -90,6 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": selectors.queue_counts(user=request.user),
             "departments": selectors.departments_for_agent(user=request.user),
             "statuses": StatusCategory.choices,
+            "ticket_statuses": TicketStatus.objects.all(),
             "priorities": Priority.choices,
             "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
             "saved_views": SavedView.objects.filter(owner=request.user),
@@ -327,7 +329,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
     except (ValidationError, ValueError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
-        messages.success(request, _("%(count)d tickets updated.") % {"count": len(tickets)})
+        count = len(tickets)
+        messages.success(
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", count)
+            % {"count": count},
+        )
     return redirect(back)
 
 

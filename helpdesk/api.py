@@ -1,0 +1,447 @@
+"""REST API v1 on every tenant host: ``/api/v1/`` (OpenAPI at ``/api/v1/openapi.json``,
+interactive docs at ``/api/v1/docs``).
+
+Authentication: ``Authorization: Bearer <token>`` with a token an admin created in
+Wagtail's admin (Settings > API tokens; tokens live in the tenant's schema, so a token of
+one tenant means nothing on another), or the browser session. The token acts as its
+user: the API sees and may do exactly what that person may on the pages.
+
+Every error has one shape: ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+from wagtail.api.v3.auth import BearerTokenAuth
+
+from accounts.models import User
+from helpdesk import selectors
+from helpdesk.access import ticket_get_for_user_or_404, tickets_visible_to
+from helpdesk.models import (
+    Category,
+    Channel,
+    CustomerProfile,
+    Department,
+    Level,
+    Priority,
+    Ticket,
+    TicketStatus,
+)
+from helpdesk.services import tickets as ticket_services
+
+api = NinjaAPI(
+    title="Helpdesk API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[BearerTokenAuth(), django_auth],
+    description=__doc__,
+)
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def _error(request, status: int, code: str, message: str, fields: dict | None = None):
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(p) for p in error.get("loc", [])]
+        # ninja's locations start with where the value came from: ("body", "payload", ...).
+        if location[:1] and location[0] in ("body", "query", "path", "header"):
+            location = location[1:]
+        if location[:1] and location[0] in ("payload", "filters"):
+            location = location[1:]
+        fields.setdefault(".".join(location) or "_", []).append(error.get("msg", "invalid"))
+    return _error(request, 422, "invalid", "The request has invalid fields.", fields)
+
+
+@api.exception_handler(DjangoValidationError)
+def _rejected(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else None
+    return _error(
+        request, 400, getattr(exc, "code", None) or "rejected", " ".join(exc.messages), fields
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", "You may not do this.")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "A valid API token is required.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class DepartmentOut(Schema):
+    id: int
+    name: str
+    slug: str
+    is_public: bool
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class MessageOut(Schema):
+    id: int
+    kind: Literal["public", "internal"]
+    author_name: str
+    author_email: str
+    from_staff: bool
+    channel: str
+    body_text: str
+    body_html: str
+    created_at: dt.datetime
+
+
+class TicketOut(Schema):
+    reference: str
+    subject: str
+    department: DepartmentOut
+    category: str | None
+    status: str
+    status_label: str
+    stage: str
+    priority: Literal["low", "medium", "high", "critical"]
+    tier: int
+    channel: str
+    requester_email: str
+    requester_name: str
+    assignee: PersonOut | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+
+class TicketDetailOut(TicketOut):
+    messages: list[MessageOut]
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+PRIORITY_NAMES = {p.value: p.name.lower() for p in Priority}
+LEVELS = {"low": Level.LOW, "medium": Level.MEDIUM, "high": Level.HIGH}
+
+
+class TicketIn(Schema):
+    subject: str = Field(..., min_length=1, max_length=200)
+    body: str = Field(..., min_length=1, max_length=50_000)
+    department: str = Field(..., description="Department id or slug", max_length=60)
+    category: int | None = None
+    urgency: Literal["low", "medium", "high"] = "medium"
+    impact: Literal["low", "medium", "high"] = "low"
+    requester_email: str | None = Field(None, max_length=254)
+    requester_name: str = Field("", max_length=150)
+    custom_fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class TicketPatch(Schema):
+    status: str | None = Field(None, max_length=40, description="A status key, e.g. resolved")
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    category: int | None = None
+    tags: list[str] | None = Field(None, max_length=30)
+    assignee: int | None = Field(None, description="Agent id; 0 unassigns")
+    department: str | None = Field(None, max_length=60, description="Transfer: id or slug")
+
+
+class MessageIn(Schema):
+    body: str = Field(..., min_length=1, max_length=50_000)
+    internal: bool = False
+    status: str | None = Field(None, max_length=40)
+
+
+class TicketFiltersIn(Schema):
+    queue: Literal["mine", "unassigned", "open", "waiting", "resolved", "all"] = "all"
+    stage: Literal["new", "open", "pending", "resolved", "closed"] | None = None
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    department: int | None = None
+    assignee: int | None = None
+    requester: str | None = Field(None, max_length=254)
+    tag: str | None = Field(None, max_length=50)
+    q: str | None = Field(None, max_length=200)
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    sort: Literal["-updated", "updated", "-created", "created", "-priority"] = "-updated"
+    cursor: str | None = Field(None, max_length=500)
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    email: str
+    organisation: str | None
+    is_vip: bool
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "department": ticket.department,
+        "category": ticket.category.name if ticket.category_id else None,
+        "status": ticket.status.key,
+        "status_label": ticket.status.agent_label,
+        "stage": ticket.stage,
+        "priority": PRIORITY_NAMES[ticket.priority],
+        "tier": ticket.tier,
+        "channel": ticket.channel,
+        "requester_email": ticket.requester_email,
+        "requester_name": ticket.requester_name,
+        "assignee": ticket.assignee if ticket.assignee_id else None,
+        "tags": ticket.tags,
+        "custom_fields": ticket.custom_fields,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_at": ticket.first_response_at,
+        "resolved_at": ticket.resolved_at,
+    }
+
+
+def _department(value: str) -> Department:
+    query = (
+        Department.objects.filter(pk=int(value))
+        if value.isdigit()
+        else (Department.objects.filter(slug=value))
+    )
+    department = query.first()
+    if department is None:
+        raise DjangoValidationError({"department": ["No such department."]}, code="department")
+    return department
+
+
+def _status(key: str) -> TicketStatus:
+    status = TicketStatus.objects.filter(key=key).first()
+    if status is None:
+        raise DjangoValidationError({"status": ["No such status."]}, code="status")
+    return status
+
+
+def _agent_only(user: User) -> None:
+    if not user.is_agent:
+        raise PermissionDenied
+
+
+def _reload(user: User, reference: str) -> Ticket:
+    return ticket_get_for_user_or_404(user=user, reference=reference)
+
+
+# --- endpoints -------------------------------------------------------------------------
+
+
+@api.get("/departments", response=list[DepartmentOut], tags=["departments"])
+def departments_list(request: HttpRequest):
+    departments = Department.objects.all()
+    if not request.user.is_agent:
+        departments = departments.filter(is_public=True)
+    return list(departments)
+
+
+@api.get("/tickets", response=TicketPageOut, tags=["tickets"])
+def tickets_list(request: HttpRequest, filters: Query[TicketFiltersIn]):
+    priority = {v: k for k, v in PRIORITY_NAMES.items()}.get(filters.priority or "")
+    page = selectors.desk_tickets(
+        user=request.user,
+        filters=selectors.TicketFilters(
+            queue=filters.queue if request.user.is_agent else "all",
+            stages=[filters.stage] if filters.stage else [],
+            priorities=[priority] if priority else [],
+            department_id=filters.department,
+            assignee_id=filters.assignee,
+            requester=filters.requester or "",
+            tag=filters.tag or "",
+            q=filters.q or "",
+            created_from=filters.created_from,
+            created_to=filters.created_to,
+            sort=filters.sort,
+            cursor=filters.cursor or "",
+        ),
+    )
+    return {"items": [_ticket_out(t) for t in page.tickets], "next_cursor": page.next_cursor}
+
+
+@api.post("/tickets", response={201: TicketDetailOut}, tags=["tickets"])
+def tickets_create(request: HttpRequest, payload: TicketIn):
+    user: User = request.user
+    department = _department(payload.department)
+    if not user.is_agent and not department.is_public:
+        raise DjangoValidationError({"department": ["No such department."]}, code="department")
+    category = None
+    if payload.category is not None:
+        category = Category.objects.filter(pk=payload.category, department=department).first()
+        if category is None:
+            raise DjangoValidationError({"category": ["No such category here."]}, code="category")
+    requester, email = user, ""
+    if user.is_agent:
+        # Integrators create tickets on behalf of customers, identified by email.
+        if not payload.requester_email:
+            raise DjangoValidationError(
+                {"requester_email": ["Required when an agent's token creates a ticket."]},
+                code="requester_email",
+            )
+        email = payload.requester_email.strip().lower()
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except DjangoValidationError as error:
+            raise DjangoValidationError(
+                {"requester_email": ["Enter a valid email address."]}, code="requester_email"
+            ) from error
+        requester = User.objects.filter(email=email).first()
+        if requester is not None and requester.is_agent:
+            requester = None
+    ticket = ticket_services.ticket_create(
+        subject=payload.subject,
+        body_text=payload.body,
+        department=department,
+        category=category,
+        urgency=LEVELS[payload.urgency],
+        impact=LEVELS[payload.impact],
+        channel=Channel.API,
+        requester=requester,
+        requester_email=email,
+        requester_name=payload.requester_name,
+        custom_fields=payload.custom_fields,
+        created_by=user if user.is_agent else None,
+    )
+    return Status(201, _detail(user, ticket.reference))
+
+
+def _detail(user: User, reference: str) -> dict[str, Any]:
+    ticket = _reload(user, reference)
+    out = _ticket_out(ticket)
+    out["messages"] = selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent)
+    return out
+
+
+@api.get("/tickets/{reference}", response=TicketDetailOut, tags=["tickets"])
+def tickets_read(request: HttpRequest, reference: str):
+    return _detail(request.user, reference)
+
+
+@api.patch("/tickets/{reference}", response=TicketDetailOut, tags=["tickets"])
+def tickets_update(request: HttpRequest, reference: str, payload: TicketPatch):
+    user: User = request.user
+    _agent_only(user)
+    ticket = _reload(user, reference)
+    fields = payload.dict(exclude_unset=True)
+    changes: dict[str, Any] = {}
+    if "status" in fields and payload.status:
+        changes["status"] = _status(payload.status)
+    if payload.priority:
+        changes["priority"] = {v: k for k, v in PRIORITY_NAMES.items()}[payload.priority]
+    if "category" in fields:
+        category = None
+        if payload.category is not None:
+            category = Category.objects.filter(pk=payload.category).first()
+            if category is None:
+                raise DjangoValidationError({"category": ["No such category."]}, code="category")
+        changes["category"] = category
+    if payload.tags is not None:
+        changes["tags"] = payload.tags
+    if changes:
+        ticket_services.ticket_update(ticket=ticket, actor=user, **changes)
+    if "assignee" in fields:
+        assignee = None
+        if payload.assignee:
+            assignee = User.objects.filter(pk=payload.assignee).first()
+            if assignee is None:
+                raise DjangoValidationError({"assignee": ["No such agent."]}, code="assignee")
+        ticket_services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
+    if payload.department:
+        ticket_services.ticket_transfer(
+            ticket=ticket, actor=user, department=_department(payload.department)
+        )
+        if not tickets_visible_to(user).filter(pk=ticket.pk).exists():
+            return {**_ticket_out(Ticket.objects.get(pk=ticket.pk)), "messages": []}
+    return _detail(user, ticket.reference)
+
+
+@api.get("/tickets/{reference}/messages", response=list[MessageOut], tags=["messages"])
+def messages_list(request: HttpRequest, reference: str):
+    ticket = _reload(request.user, reference)
+    return selectors.ticket_conversation(ticket=ticket, include_internal=request.user.is_agent)
+
+
+@api.post("/tickets/{reference}/messages", response={201: MessageOut}, tags=["messages"])
+def messages_create(request: HttpRequest, reference: str, payload: MessageIn):
+    user: User = request.user
+    ticket = _reload(user, reference)
+    message = ticket_services.ticket_reply(
+        ticket=ticket,
+        author=user,
+        body_text=payload.body,
+        internal=payload.internal,
+        set_status=_status(payload.status) if payload.status and user.is_agent else None,
+        channel=Channel.API,
+    )
+    return Status(201, message)
+
+
+@api.get("/customers", response=list[CustomerOut], tags=["customers"])
+def customers_list(request: HttpRequest, q: str = Query("", max_length=100), limit: int = 50):
+    _agent_only(request.user)
+    people = User.objects.filter(role="customer", is_active=True).order_by("email")
+    if q:
+        people = people.filter(email__icontains=q) | people.filter(name__icontains=q)
+    people = people.select_related("customer_profile__organisation")[: max(1, min(limit, 200))]
+    out = []
+    for person in people:
+        profile: CustomerProfile | None = getattr(person, "customer_profile", None)
+        out.append(
+            {
+                "id": person.pk,
+                "name": person.name,
+                "email": person.email,
+                "organisation": profile.organisation.name
+                if profile and profile.organisation_id
+                else None,
+                "is_vip": bool(
+                    profile
+                    and (profile.is_vip or (profile.organisation and profile.organisation.is_vip))
+                ),
+            }
+        )
+    return out

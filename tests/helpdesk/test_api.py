@@ -1,0 +1,210 @@
+"""REST API v1: tokens per tenant, the pages' permission rules, one error shape."""
+
+import json
+
+import pytest
+from wagtail.models import APIToken
+
+from accounts.models import User
+from helpdesk.models import Message, Ticket
+from helpdesk.services import tickets as services
+
+
+@pytest.fixture
+def token_for(in_alpha):
+    def make(role: str) -> str:
+        user = User.objects.get(pk=in_alpha.users[role])
+        _instance, plaintext = APIToken.create_token(user=user, name=f"{role} integration")
+        return plaintext
+
+    return make
+
+
+@pytest.fixture
+def api(alpha, token_for):
+    def call(method, path, role="agent", body=None, token=None, **extra):
+        client = alpha.client()
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token or token_for(role)}"}
+        kwargs = {"content_type": "application/json", **headers, **extra}
+        if body is not None:
+            kwargs["data"] = json.dumps(body) if not isinstance(body, str) else body
+        return getattr(client, method)(f"/api/v1{path}", **kwargs)
+
+    return call
+
+
+NEW = {
+    "subject": "Order 1234 never arrived",
+    "body": "Customer says the parcel is lost.",
+    "department": "general",
+    "requester_email": "Buyer@Shop.example",
+    "requester_name": "Bea Buyer",
+    "urgency": "high",
+}
+
+
+def test_openapi_document_and_docs_are_served(alpha):
+    schema = alpha.client().get("/api/v1/openapi.json")
+    docs = alpha.client().get("/api/v1/docs")
+
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/departments"} <= set(paths)
+    assert docs.status_code == 200
+
+
+def test_an_integration_creates_reads_lists_and_updates_a_ticket(api, people):
+    created = api("post", "/tickets", body=NEW)
+
+    assert created.status_code == 201, created.content
+    ticket = created.json()
+    assert ticket["reference"] and ticket["channel"] == "api"
+    assert (ticket["requester_email"], ticket["priority"]) == ("buyer@shop.example", "medium")
+    assert ticket["messages"][0]["body_text"] == "Customer says the parcel is lost."
+
+    read = api("get", f"/tickets/{ticket['reference']}")
+    listed = api("get", "/tickets?queue=open&q=parcel")
+    updated = api(
+        "patch", f"/tickets/{ticket['reference']}",
+        body={"status": "resolved", "priority": "critical", "tags": ["Shop"],
+              "assignee": people["agent"].pk},
+    )  # fmt: skip
+
+    assert read.status_code == 200 and read.json()["subject"] == NEW["subject"]
+    assert [t["reference"] for t in listed.json()["items"]] == [ticket["reference"]]
+    assert updated.status_code == 200, updated.content
+    body = updated.json()
+    assert (body["stage"], body["priority"], body["tags"]) == ("resolved", "critical", ["shop"])
+    assert body["assignee"]["email"] == "agent@alpha.test"
+
+
+def test_replies_and_notes_through_the_api(api, new_ticket):
+    ticket = new_ticket()
+
+    note = api(
+        "post", f"/tickets/{ticket.reference}/messages", body={"body": "n", "internal": True}
+    )
+    reply = api("post", f"/tickets/{ticket.reference}/messages", body={"body": "Hello"})
+    as_customer = api("get", f"/tickets/{ticket.reference}/messages", role="customer")
+
+    assert note.status_code == reply.status_code == 201
+    assert [m["kind"] for m in as_customer.json()] == ["public", "public"]
+    assert Message.objects.filter(ticket=ticket).count() == 3
+
+
+def test_customers_see_only_their_tickets_and_never_internal_notes(api, new_ticket, people):
+    mine = new_ticket()
+    theirs = new_ticket(requester=people["other_customer"])
+    services.ticket_reply(ticket=mine, author=people["agent"], body_text="SECRET", internal=True)
+
+    listed = api("get", "/tickets", role="customer").json()["items"]
+    detail = api("get", f"/tickets/{mine.reference}", role="customer").json()
+    other = api("get", f"/tickets/{theirs.reference}", role="customer")
+    note = api(
+        "post", f"/tickets/{mine.reference}/messages", role="customer",
+        body={"body": "x", "internal": True},
+    )  # fmt: skip
+    patch = api("patch", f"/tickets/{mine.reference}", role="customer", body={"status": "closed"})
+
+    assert [t["reference"] for t in listed] == [mine.reference]
+    assert "SECRET" not in json.dumps(detail)
+    assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
+    assert note.status_code == 403 and patch.status_code == 403
+    assert note.json() == {"error": {"code": "forbidden", "message": "You may not do this."}}
+
+
+def test_customer_creates_for_themselves(api):
+    created = api("post", "/tickets", role="customer", body={**NEW, "requester_email": None})
+
+    assert created.status_code == 201
+    assert created.json()["requester_email"] == "customer@alpha.test"
+
+
+def test_an_agent_sees_only_their_departments(api, new_ticket, billing):
+    billing_ticket = new_ticket(department=billing)
+
+    assert api("get", f"/tickets/{billing_ticket.reference}").status_code == 404
+    assert (
+        api("get", f"/tickets/{billing_ticket.reference}", role="billing_agent").status_code == 200
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**NEW, "subject": ""}, "subject"),
+        ({**NEW, "subject": "x" * 201}, "subject"),
+        ({**NEW, "urgency": "apocalyptic"}, "urgency"),
+        ({k: v for k, v in NEW.items() if k != "body"}, "body"),
+        ({**NEW, "custom_fields": {"a": {"nested": 1}}}, "custom_fields.a.str"),
+    ],
+)
+def test_invalid_fields_get_422_with_the_field_named(api, body, field):
+    before = Ticket.objects.count()
+
+    response = api("post", "/tickets", body=body)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert any(name.startswith(field.split(".")[0]) for name in error["fields"])
+    assert Ticket.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"department": "no-such-dept"}, "department"),
+        ({"requester_email": "not an email"}, "requester_email"),
+        ({"requester_email": None}, "requester_email"),
+        ({"category": 999999}, "category"),
+    ],
+)
+def test_rejected_values_get_400_with_the_field_named(api, changes, field):
+    response = api("post", "/tickets", body={**NEW, **changes})
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_malformed_json_and_wrong_types(api):
+    assert api("post", "/tickets", body="{not json").status_code in (400, 422)
+    assert api("post", "/tickets", body=[1, 2, 3]).status_code == 422
+    assert api("get", "/tickets?sort=DROP").status_code == 422
+    assert api("get", "/tickets?department=abc").status_code == 422
+
+
+def test_no_token_a_bad_token_or_a_revoked_token_is_401(api, alpha, token_for):
+    plaintext = token_for("agent")
+    APIToken.objects.filter(user_id=alpha.users["agent"]).update(revoked_at="2026-01-01T00:00Z")
+
+    assert alpha.client().get("/api/v1/tickets").status_code == 401
+    assert api("get", "/tickets", token="wagtail_nonsense").status_code == 401
+    revoked = api("get", "/tickets", token=plaintext)
+    assert revoked.status_code == 401
+    assert revoked.json()["error"]["code"] == "unauthenticated"
+
+
+def test_a_token_of_tenant_a_means_nothing_on_tenant_b(alpha, bravo, token_for):
+    plaintext = token_for("manager")
+
+    response = bravo.client().get("/api/v1/tickets", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+
+    assert response.status_code == 401
+
+
+def test_cursor_pagination(api, new_ticket, monkeypatch):
+    monkeypatch.setattr("helpdesk.selectors.PAGE_SIZE", 2)
+    made = {new_ticket(subject=f"P{i}").reference for i in range(5)}
+
+    seen, cursor = [], None
+    while True:
+        page = api(
+            "get", "/tickets" + (f"?cursor={cursor}" if cursor else ""), role="manager"
+        ).json()
+        seen += [t["reference"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    assert sorted(seen) == sorted(made)
