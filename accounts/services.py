@@ -43,3 +43,15 @@ def user_create_owner(*, tenant: Tenant, owner: OwnerDetails) -> User:
     and confirms the address from the email allauth sends on first password sign-in.
     """
     return user_create(email=owner.email, password=owner.password, name=owner.name, role=Role.ADMIN)
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str) -> User:
+    """Customer, agent, manager or administrator; staff and superuser flags follow."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    user.role = role
+    user.is_staff = role in STAFF_ROLES
+    user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    return user
