@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +83,11 @@ class TicketForm(forms.Form):
             value = self.cleaned_data.get(f"cf_{field.key}")
             if value in (None, "", []):
                 continue
-            values[field.key] = value.isoformat() if hasattr(value, "isoformat") else value
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = str(value)  # exact, unlike a float
+            values[field.key] = value
         return values
 
     @property

@@ -21,6 +21,7 @@ from helpdesk.models import (
     StatusCategory,
     Ticket,
     TicketEvent,
+    TicketLink,
 )
 from helpdesk.search import tsquery_for
 
@@ -227,6 +228,18 @@ def requester_history(*, ticket: Ticket, limit: int = 10) -> list[Ticket]:
         .select_related("status")
         .only("reference", "subject", "stage", "created_at", "status__agent_label")
         .order_by("-created_at")[:limit]
+    )
+
+
+def related_tickets(*, ticket: Ticket) -> list[Ticket]:
+    ids = TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket)).values_list(
+        "from_ticket_id", "to_ticket_id"
+    )
+    other_ids = {a if b == ticket.pk else b for a, b in ids}
+    return list(
+        Ticket.objects.filter(pk__in=other_ids)
+        .select_related("status")
+        .only("reference", "subject", "status__agent_label")
     )
 
 

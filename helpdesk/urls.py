@@ -37,4 +37,5 @@ urlpatterns = [
     ),
     path("desk/tickets/<str:reference>/merge/", desk.ticket_merge, name="desk_ticket_merge"),
     path("desk/tickets/<str:reference>/master/", desk.ticket_master, name="desk_ticket_master"),
+    path("desk/tickets/<str:reference>/link/", desk.ticket_link, name="desk_ticket_link"),
 ]

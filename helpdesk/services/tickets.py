@@ -30,6 +30,7 @@ from helpdesk.models import (
     StatusCategory,
     Ticket,
     TicketEvent,
+    TicketLink,
     TicketStatus,
     Tier,
 )
@@ -207,6 +208,7 @@ def _move_to_stage(ticket: Ticket, stage: str, actor: User | None, *, status=Non
     _event(
         ticket, actor, "status", public=True,
         old=old.key, new=status.key, old_label=old.customer_label, new_label=status.customer_label,
+        old_agent_label=old.agent_label, new_agent_label=status.agent_label,
     )  # fmt: skip
     return True
 
@@ -510,6 +512,20 @@ def ticket_link_to_master(*, ticket: Ticket, master: Ticket | None, actor: User)
     ticket.save(update_fields=["master", "updated_at"])
     _event(ticket, actor, "master", master=master.reference if master else None)
     return ticket
+
+
+@transaction.atomic
+def ticket_link_related(*, ticket: Ticket, other: Ticket, actor: User) -> TicketLink:
+    """Mark two tickets as related (both pages show the link)."""
+    _require_agent(actor)
+    if ticket.pk == other.pk:
+        raise ValidationError(_("A ticket cannot be linked to itself."), code="self")
+    first, second = sorted([ticket, other], key=lambda t: t.pk)
+    link, created = TicketLink.objects.get_or_create(from_ticket=first, to_ticket=second)
+    if created:
+        _event(ticket, actor, "linked", other=other.reference)
+        _event(other, actor, "linked", other=ticket.reference)
+    return link
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ EVENT_LABELS = {
     "merged_into": _("merged this ticket into another"),
     "merged_from": _("merged another ticket into this one"),
     "master": _("linked to a master incident"),
+    "linked": _("linked a related ticket"),
     "master_reply": _("copied a reply from the master incident"),
 }
 

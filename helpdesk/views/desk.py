@@ -155,6 +155,7 @@ def _ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, 
             "departments": Department.objects.exclude(pk=ticket.department_id),
             "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
             "linked": list(ticket.linked_incidents.only("reference", "subject")),
+            "related": selectors.related_tickets(ticket=ticket),
             "profile": getattr(ticket.requester, "customer_profile", None)
             if ticket.requester_id
             else None,
@@ -306,6 +307,20 @@ def ticket_master(request: HttpRequest, reference: str) -> HttpResponse:
         )
 
     return _action(request, reference, link)
+
+
+@agent_required
+@require_POST
+def ticket_link(request: HttpRequest, reference: str) -> HttpResponse:
+    other = _other_ticket(request, "other")
+    if other is None:
+        messages.error(request, _("No ticket with that tracking code."))
+        return redirect("desk_ticket", reference=reference)
+    return _action(
+        request, reference,
+        lambda t: ticket_services.ticket_link_related(ticket=t, other=other, actor=request.user)
+        and t,
+    )  # fmt: skip
 
 
 BULK_ACTIONS = {"assign", "status", "priority", "close", "merge"}

@@ -247,3 +247,44 @@ def test_saved_views(alpha):
     client.post("/desk/views/", {"name": "My VPN", "query": "queue=open&tag=vpn"})
 
     assert "My VPN" in client.get("/desk/").content.decode()
+
+
+def test_linking_related_tickets_shows_on_both_pages(alpha, new_ticket):
+    first, second = new_ticket(subject="First"), new_ticket(subject="Second")
+    client = _client(alpha, "agent")
+
+    client.post(f"/desk/tickets/{first.reference}/link/", {"other": second.reference})
+    itself = client.post(f"/desk/tickets/{first.reference}/link/", {"other": first.reference})
+
+    assert second.reference in client.get(f"/desk/tickets/{first.reference}/").content.decode()
+    assert first.reference in client.get(f"/desk/tickets/{second.reference}/").content.decode()
+    assert itself.status_code == 302
+
+
+def test_required_custom_fields_are_enforced_and_stored(alpha, general):
+    from helpdesk.models import CustomField
+
+    CustomField.objects.create(
+        department=general, key="order", label="Order number", field_type="number", required=True
+    )
+    CustomField.objects.create(
+        department=general, key="plan", label="Plan", field_type="choice",
+        choices="Free\nPro", required=False,
+    )  # fmt: skip
+    CustomField.objects.create(
+        department=general, key="internal", label="Cost centre", field_type="text",
+        customer_visible=False,
+    )  # fmt: skip
+    client = _client(alpha, "customer")
+    form = {"department": general.pk, "subject": "S", "urgency": 2, "body": "B"}
+
+    missing = client.post("/tickets/new/", form)
+    bad_choice = client.post("/tickets/new/", {**form, "cf_order": "12", "cf_plan": "Gold"})
+    ok = client.post(
+        "/tickets/new/", {**form, "cf_order": "12", "cf_plan": "Pro", "cf_internal": "X"}
+    )
+
+    assert missing.status_code == 400 and "This field is required" in missing.content.decode()
+    assert bad_choice.status_code == 400
+    assert ok.status_code == 302
+    assert Ticket.objects.get().custom_fields == {"order": "12", "plan": "Pro"}
