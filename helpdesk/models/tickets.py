@@ -114,6 +114,7 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             models.Index(fields=["stage", "-updated_at"], name="ticket_stage_updated"),
             models.Index(
                 fields=["department", "stage", "-updated_at"], name="ticket_dept_stage_updated"

@@ -288,3 +288,22 @@ def test_required_custom_fields_are_enforced_and_stored(alpha, general):
     assert bad_choice.status_code == 400
     assert ok.status_code == 302
     assert Ticket.objects.get().custom_fields == {"order": "12", "plan": "Pro"}
+
+
+def test_search_finds_old_tickets_beyond_the_recent_windows(alpha, new_ticket, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    monkeypatch.setattr("helpdesk.selectors.PAGE_SIZE", 2)
+    old = new_ticket(subject="Ancient", body_text="fossil record")
+    recent = [new_ticket(subject=f"Recent {i}", body_text="fossil hunt") for i in range(2)]
+    Ticket.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=400))
+    client = _client(alpha, "manager")
+
+    first = client.get("/desk/", {"queue": "all", "q": "fossil"})
+    cursor = first.context["page"].next_cursor
+    second = client.get("/desk/", {"queue": "all", "q": "fossil", "cursor": cursor})
+
+    assert _references(first) == {t.reference for t in recent}
+    assert _references(second) == {old.reference}
