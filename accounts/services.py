@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import STAFF_ROLES, Role, User
+from realtime.publish import publish_on_commit
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -50,8 +51,34 @@ def user_set_role(*, user: User, role: str) -> User:
     """Customer, agent, manager or administrator; staff and superuser flags follow."""
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
+    was_staff = user.is_agent
     user.role = role
     user.is_staff = role in STAFF_ROLES
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff", "is_superuser"])
+    if was_staff and role not in STAFF_ROLES:
+        access_revoked(user_id=user.pk)
     return user
+
+
+def user_deactivate(*, user: User) -> User:
+    """Sign the person out everywhere: no new sign-in, and open sockets close at once."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    access_revoked(user_id=user.pk)
+    return user
+
+
+class AccessRevoked(TypedDict):
+    type: Literal["access.revoked"]
+    v: int
+
+
+def access_revoked(*, user_id: int) -> None:
+    """Close every live socket of the user; they reconnect and are judged anew."""
+    event: AccessRevoked = {"type": "access.revoked", "v": 1}
+    publish_on_commit(
+        schema_name=connection.schema_name,
+        audiences=[f"user.{user_id}", f"user.{user_id}.portal"],
+        event=event,
+    )

@@ -1,60 +1,47 @@
-"""The agent desk's websocket. For now it proves tenant context: it answers a hello
-frame with the tenant and the user the connection belongs to."""
+"""The helpdesk's websockets: ``/ws/desk/`` for agents, ``/ws/portal/`` for customers.
+
+Which audiences a user joins is decided here, from the database, never from the client:
+agents hear their departments, their own tickets and (managers) everything; customers
+hear only their own tickets' public events. A client may ask to watch one ticket; the
+same access check as the pages decides.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from django.http import Http404
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
-from realtime.groups import group_name
-
-# Close codes in the 4000 range are ours to define (RFC 6455, 7.4.2).
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+from helpdesk.access import ticket_get_for_user_or_404
+from helpdesk.models import DepartmentMember
+from realtime.consumers import EventStreamConsumer
 
 
-class DeskConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        if not user.is_staff:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.schema_name: str = self.scope["schema_name"]
-        self.desk_group = group_name(schema_name=self.schema_name, audience="desk")
-        await self.channel_layer.group_add(self.desk_group, self.channel_name)
-        await self.accept()
+class DeskConsumer(EventStreamConsumer):
+    def audiences_for_user(self, user) -> list[str] | None:
+        if not user.is_agent:
+            return None
+        departments = DepartmentMember.objects.filter(user=user).values_list(
+            "department_id", flat=True
+        )
+        audiences = [f"user.{user.pk}", *(f"dept.{d}" for d in departments)]
+        if user.is_manager:
+            audiences.append("managers")
+        return audiences
 
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "desk_group"):
-            await self.channel_layer.group_discard(self.desk_group, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        # A malformed frame gets an error frame; the connection stays open.
+    def watch_audience(self, user, ticket_reference: str) -> str | None:
         try:
-            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
-        except ValueError:
-            await self.send_json({"type": "error", "error": "malformed_frame"})
+            ticket = ticket_get_for_user_or_404(user=user, reference=ticket_reference)
+        except Http404:
+            return None
+        return f"ticket.{ticket.pk}"
 
-    async def receive_json(self, content: Any, **kwargs) -> None:
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_json({"type": "error", "error": "malformed_frame"})
-            return
-        if content["type"] == "hello":
-            user = self.scope["user"]
-            await self.send_json(
-                {
-                    "type": "hello",
-                    "version": 1,
-                    "tenant": self.schema_name,
-                    "user": {"id": user.pk, "email": user.email, "name": str(user)},
-                }
-            )
-            return
-        await self.send_json({"type": "error", "error": "unknown_type"})
 
-    async def desk_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+class PortalConsumer(EventStreamConsumer):
+    def audiences_for_user(self, user) -> list[str] | None:
+        return [f"user.{user.pk}.portal"]
+
+    def watch_audience(self, user, ticket_reference: str) -> str | None:
+        try:
+            ticket = ticket_get_for_user_or_404(user=user, reference=ticket_reference)
+        except Http404:
+            return None
+        return f"ticket.{ticket.pk}.public"

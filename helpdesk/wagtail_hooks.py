@@ -12,7 +12,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.models import User
-from accounts.services import user_set_role
+from accounts.services import user_deactivate, user_set_role
 from helpdesk.models import CannedReply, CustomField, Department, Organisation, TicketStatus
 
 
@@ -81,8 +81,11 @@ class RoleForm(forms.ModelForm):
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)
         if commit:
+            deactivated = "is_active" in self.changed_data and not user.is_active
             user.save(update_fields=["name", "is_active"])
             user_set_role(user=user, role=self.cleaned_data["role"])
+            if deactivated:
+                user_deactivate(user=user)
         return user
 
 

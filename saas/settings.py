@@ -60,7 +60,6 @@ SHARED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "channels",
-    "realtime",
 ]
 # Tenant schemas: users, sessions, tickets, the knowledge base and every Wagtail app.
 TENANT_APPS = [
@@ -73,6 +72,7 @@ TENANT_APPS = [
     "allauth.account",
     "kb_pages",
     "helpdesk",
+    "realtime",
     "wagtail.api.v3",
     "wagtail.contrib.settings",
     "wagtail.contrib.forms",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from helpdesk import search
+from helpdesk import events, search
 from helpdesk.attachments import CheckedUpload
 from helpdesk.models import (
     Attachment,
@@ -162,6 +162,7 @@ def ticket_create(
     _attach(ticket, message, uploads)
     _event(ticket, author, "created", public=True, channel=channel)
     search.ticket_document_set(ticket_id=ticket.pk, headline=_headline(ticket), body=text)
+    events.ticket_changed(ticket, "ticket.created")
     email_queue(
         dedupe_key=f"ticket-created:{ticket.pk}",
         to=ticket.requester_email,
@@ -269,6 +270,11 @@ def ticket_reply(
             update += ["status", "stage", "resolved_at", "closed_at"]
     ticket.save(update_fields=update)
     search.ticket_document_append(ticket_id=ticket.pk, text=text)
+    events.message_created(ticket, message)
+    events.ticket_changed(
+        ticket, "ticket.updated", ["status"] if "status" in update else ["activity"],
+        public="status" in update,
+    )  # fmt: skip
     _notify_reply(ticket, message, mentions)
     if not internal and from_staff:
         for linked in ticket.linked_incidents.exclude(stage=StatusCategory.CLOSED):
@@ -328,6 +334,7 @@ def _copy_master_reply(linked: Ticket, message: Message, author: User | None) ->
     )
     _event(linked, author, "master_reply", master=message.ticket.reference)
     Ticket.objects.filter(pk=linked.pk).update(updated_at=timezone.now())
+    events.message_created(linked, copy)
     email_queue(
         dedupe_key=f"reply-to-customer:{copy.pk}",
         to=linked.requester_email,
@@ -390,6 +397,10 @@ def ticket_update(
         update.append("custom_fields")
     if update:
         ticket.save(update_fields=[*dict.fromkeys(update), "updated_at"])
+        events.ticket_changed(
+            ticket, "ticket.updated", sorted(set(update) - {"stage", "resolved_at", "closed_at"}),
+            public="status" in update,
+        )  # fmt: skip
     return ticket
 
 
@@ -399,6 +410,7 @@ def _resolve_linked(master: Ticket, actor: User) -> None:
     ):
         _move_to_stage(linked, StatusCategory.RESOLVED, actor, status=master.status)
         linked.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+        events.ticket_changed(linked, "ticket.updated", ["status"])
 
 
 @transaction.atomic
@@ -414,8 +426,12 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
         old=ticket.assignee_id, new=assignee.pk if assignee else None,
         new_name=str(assignee) if assignee else "",
     )  # fmt: skip
+    previous = [f"user.{ticket.assignee_id}"] if ticket.assignee_id else []
     ticket.assignee = assignee
     ticket.save(update_fields=["assignee", "updated_at"])
+    events.ticket_changed(
+        ticket, "ticket.assigned", ["assignee"], previous_audiences=previous, public=False
+    )
     if assignee is not None and assignee != actor:
         email_queue(
             dedupe_key=f"assigned:{ticket.pk}:{assignee.pk}:{timezone.now().timestamp()}",
@@ -440,10 +456,17 @@ def ticket_transfer(
         ticket, actor, "transferred",
         old=ticket.department.name, new=department.name, reason=reason,
     )  # fmt: skip
+    previous = [f"dept.{ticket.department_id}"]
+    if ticket.assignee_id:
+        previous.append(f"user.{ticket.assignee_id}")
     ticket.department = department
     ticket.category = None
     ticket.assignee = None
     ticket.save(update_fields=["department", "category", "assignee", "updated_at"])
+    events.ticket_changed(
+        ticket, "ticket.updated", ["department", "assignee"], previous_audiences=previous,
+        public=False,
+    )  # fmt: skip
     if reason:
         ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
     return ticket
@@ -458,9 +481,13 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.tier == Tier.L2:
         raise ValidationError(_("This ticket is already at tier 2."), code="tier")
+    previous = [f"user.{ticket.assignee_id}"] if ticket.assignee_id else []
     ticket.tier = Tier.L2
     ticket.assignee = None
     ticket.save(update_fields=["tier", "assignee", "updated_at"])
+    events.ticket_changed(
+        ticket, "ticket.updated", ["tier", "assignee"], previous_audiences=previous, public=False
+    )
     _event(ticket, actor, "escalated", old=Tier.L1, new=Tier.L2, reason=reason)
     ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
     return ticket
@@ -491,6 +518,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     _event(source, actor, "merged_into", target=target.reference)
     _event(target, actor, "merged_from", source=source.reference, requester=source.requester_email)
     target.save(update_fields=["updated_at"])
+    events.ticket_changed(source, "ticket.merged", ["merged_into"])
+    events.ticket_changed(target, "ticket.updated", ["messages"], public=False)
     search.ticket_document_append(
         ticket_id=target.pk, text=" ".join([source.subject, source.reference, *moved])
     )
@@ -536,6 +565,7 @@ def ticket_customer_resolve(*, ticket: Ticket, actor: User | None) -> Ticket:
         return ticket
     _move_to_stage(ticket, StatusCategory.RESOLVED, actor)
     ticket.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+    events.ticket_changed(ticket, "ticket.updated", ["status"])
     return ticket
 
 
@@ -548,4 +578,5 @@ def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
         return ticket
     _move_to_stage(ticket, StatusCategory.OPEN, actor)
     ticket.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
+    events.ticket_changed(ticket, "ticket.updated", ["status"])
     return ticket

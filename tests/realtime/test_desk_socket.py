@@ -131,11 +131,13 @@ async def test_group_names_carry_the_schema_so_events_stay_in_their_tenant(alpha
     await bravo_socket.connect()
 
     await get_channel_layer().group_send(
-        group_name(schema_name=bravo.schema_name, audience="desk"),
-        {"type": "desk.event", "event": {"type": "ping", "for": "bravo"}},
+        group_name(schema_name=bravo.schema_name, audience=f"user.{bravo.users['agent']}"),
+        {"type": "realtime.event", "id": 1, "event": {"type": "ping", "for": "bravo"}},
     )
 
-    assert await bravo_socket.receive_json_from() == {"type": "ping", "for": "bravo"}
+    assert await bravo_socket.receive_json_from() == {
+        "type": "event", "id": 1, "event": {"type": "ping", "for": "bravo"},
+    }  # fmt: skip
     assert await alpha_socket.receive_nothing(timeout=0.3)
     await alpha_socket.disconnect()
     await bravo_socket.disconnect()

@@ -1,0 +1,167 @@
+"""Live events of the helpdesk: their shapes (versioned) and who hears them.
+
+Staff events carry what agents see; public events carry only what the requester may see
+and go only to the requester's audiences. Internal notes and staff-only fields never
+produce a public event.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from django.db import connection
+
+from helpdesk.models import Message, MessageKind, Ticket
+from realtime.publish import publish_on_commit
+
+VERSION = 1
+
+
+class TicketSummary(TypedDict):
+    reference: str
+    subject: str
+    department_id: int
+    department: str
+    status: str
+    status_label: str
+    stage: str
+    priority: int
+    tier: int
+    assignee_id: int | None
+    assignee: str
+    requester: str
+    updated_at: str
+
+
+class PublicTicketSummary(TypedDict):
+    reference: str
+    subject: str
+    status: str
+    status_label: str
+    stage: str
+    updated_at: str
+
+
+class TicketEventPayload(TypedDict):
+    type: Literal["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged"]
+    v: int
+    ticket: TicketSummary
+    changes: list[str]
+
+
+class PublicTicketEventPayload(TypedDict):
+    type: Literal["ticket.updated"]
+    v: int
+    ticket: PublicTicketSummary
+
+
+class MessagePayload(TypedDict):
+    id: int
+    kind: Literal["public", "internal"]
+    author_name: str
+    from_staff: bool
+    body_html: str
+    created_at: str
+
+
+class MessageEventPayload(TypedDict):
+    type: Literal["message.created"]
+    v: int
+    ticket: str
+    message: MessagePayload
+
+
+# --- audiences ------------------------------------------------------------------------
+
+
+def staff_audiences(ticket: Ticket) -> list[str]:
+    audiences = ["managers", f"dept.{ticket.department_id}", f"ticket.{ticket.pk}"]
+    if ticket.assignee_id:
+        audiences.append(f"user.{ticket.assignee_id}")
+    return audiences
+
+
+def public_audiences(ticket: Ticket) -> list[str]:
+    audiences = [f"ticket.{ticket.pk}.public"]
+    if ticket.requester_id:
+        audiences.append(f"user.{ticket.requester_id}.portal")
+    return audiences
+
+
+# --- payloads -------------------------------------------------------------------------
+
+
+def _summary(ticket: Ticket) -> TicketSummary:
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "department_id": ticket.department_id,
+        "department": ticket.department.name,
+        "status": ticket.status.key,
+        "status_label": ticket.status.agent_label,
+        "stage": ticket.stage,
+        "priority": ticket.priority,
+        "tier": ticket.tier,
+        "assignee_id": ticket.assignee_id,
+        "assignee": str(ticket.assignee) if ticket.assignee_id else "",
+        "requester": ticket.requester_name or ticket.requester_email,
+        "updated_at": ticket.updated_at.isoformat(),
+    }
+
+
+def _public_summary(ticket: Ticket) -> PublicTicketSummary:
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status.key,
+        "status_label": ticket.status.customer_label,
+        "stage": ticket.stage,
+        "updated_at": ticket.updated_at.isoformat(),
+    }
+
+
+# --- emitters (called by services, inside their transaction) ---------------------------
+
+
+def ticket_changed(
+    ticket: Ticket,
+    kind: Literal["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged"],
+    changes: list[str] | None = None,
+    *,
+    previous_audiences: list[str] | None = None,
+    public: bool = True,
+) -> None:
+    ticket = Ticket.objects.select_related("department", "status", "assignee").get(pk=ticket.pk)
+    staff: TicketEventPayload = {
+        "type": kind, "v": VERSION, "ticket": _summary(ticket), "changes": changes or [],
+    }  # fmt: skip
+    # A transfer or reassignment must also reach the queues the ticket just left.
+    audiences = staff_audiences(ticket) + (previous_audiences or [])
+    publish_on_commit(schema_name=connection.schema_name, audiences=audiences, event=staff)
+    if public:
+        customer: PublicTicketEventPayload = {
+            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
+        }  # fmt: skip
+        publish_on_commit(
+            schema_name=connection.schema_name, audiences=public_audiences(ticket), event=customer
+        )
+
+
+def message_created(ticket: Ticket, message: Message) -> None:
+    payload: MessageEventPayload = {
+        "type": "message.created",
+        "v": VERSION,
+        "ticket": ticket.reference,
+        "message": {
+            "id": message.pk,
+            "kind": message.kind,
+            "author_name": message.author_name or message.author_email,
+            "from_staff": message.from_staff,
+            "body_html": message.body_html,
+            "created_at": message.created_at.isoformat(),
+        },
+    }
+    audiences = staff_audiences(ticket)
+    if message.kind == MessageKind.PUBLIC:
+        audiences += public_audiences(ticket)
+    publish_on_commit(schema_name=connection.schema_name, audiences=audiences, event=payload)

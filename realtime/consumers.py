@@ -1,0 +1,168 @@
+"""Transport for live events: a websocket consumer that joins groups, replays what a
+reconnecting client missed, then forwards live events. What a user may hear (the
+audiences) is decided by the app's subclass, never by the client."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from realtime.groups import group_name
+from realtime.models import Event
+from tenants.context import tenant_schema
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_REVOKED = 4410
+REPLAY_LIMIT = 500
+# Events are numbered when written, but commit in any order: a slow transaction can
+# commit id 104 after id 105 was delivered. Replay therefore re-sends the few seconds
+# before the client's last id too; clients drop ids they have already applied.
+REPLAY_OVERLAP_SECONDS = 10
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.capacity = rate, burst
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def replay_events(schema_name: str, audiences: list[str], last_id: int) -> list[dict[str, Any]]:
+    with tenant_schema(schema_name):
+        anchor = Event.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
+        recent = Event.objects.filter(audiences__overlap=audiences)
+        if anchor is not None:
+            since = anchor - timezone.timedelta(seconds=REPLAY_OVERLAP_SECONDS)
+            recent = recent.filter(created_at__gte=since)
+        else:
+            recent = recent.filter(pk__gt=last_id)
+        rows = recent.order_by("pk").values("pk", "payload")[:REPLAY_LIMIT]
+        return [{"type": "event", "id": row["pk"], "event": row["payload"]} for row in rows]
+
+
+class EventStreamConsumer(AsyncJsonWebsocketConsumer):
+    """Subclasses implement ``audiences_for_user`` and ``watch_audience`` (sync, DB)."""
+
+    frame_rate = 10.0
+    frame_burst = 30
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.schema_name: str = self.scope["schema_name"]
+        audiences = await database_sync_to_async(self._audiences)(user)
+        if audiences is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.audiences: set[str] = set(audiences)
+        self.bucket = TokenBucket(self.frame_rate, self.frame_burst)
+        # An event addressed to two of this socket's audiences arrives twice; send it once.
+        self.sent_ids: deque[int] = deque(maxlen=1000)
+        for audience in self.audiences:
+            await self.channel_layer.group_add(self._group(audience), self.channel_name)
+        await self.accept()
+
+    def _group(self, audience: str) -> str:
+        return group_name(schema_name=self.schema_name, audience=audience)
+
+    def _audiences(self, user) -> list[str] | None:
+        with tenant_schema(self.scope["schema_name"]):
+            return self.audiences_for_user(user)
+
+    def audiences_for_user(self, user) -> list[str] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def watch_audience(self, user, ticket_reference: str) -> str | None:  # pragma: no cover
+        raise NotImplementedError
+
+    async def disconnect(self, code: int) -> None:
+        for audience in getattr(self, "audiences", ()):
+            await self.channel_layer.group_discard(self._group(audience), self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if not self.bucket.take():
+            await self.send_json({"type": "error", "error": "rate_limited"})
+            return
+        try:
+            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        except ValueError:
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+
+    async def receive_json(self, content: Any, **kwargs) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+            return
+        handler = {"hello": self.on_hello, "watch": self.on_watch}.get(content["type"])
+        if handler is None:
+            await self.send_json({"type": "error", "error": "unknown_type"})
+            return
+        await handler(content)
+
+    async def on_hello(self, content: dict[str, Any]) -> None:
+        user = self.scope["user"]
+        await self.send_json(
+            {
+                "type": "hello",
+                "version": 1,
+                "tenant": self.schema_name,
+                "user": {"id": user.pk, "email": user.email, "name": str(user)},
+            }
+        )
+        last_id = content.get("last_id")
+        if isinstance(last_id, int) and not isinstance(last_id, bool) and last_id >= 0:
+            await self.replay(last_id)
+
+    async def replay(self, last_id: int) -> None:
+        events = await database_sync_to_async(replay_events)(
+            self.schema_name, sorted(self.audiences), last_id
+        )
+        for event in events:
+            await self._send_event(event["id"], event["event"])
+        await self.send_json({"type": "replayed", "count": len(events)})
+
+    async def on_watch(self, content: dict[str, Any]) -> None:
+        reference = content.get("ticket")
+        if not isinstance(reference, str) or len(reference) > 20:
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+            return
+        audience = await database_sync_to_async(self._watch)(reference)
+        if audience is None:
+            await self.send_json({"type": "error", "error": "not_found"})
+            return
+        if audience not in self.audiences:
+            self.audiences.add(audience)
+            await self.channel_layer.group_add(self._group(audience), self.channel_name)
+        await self.send_json({"type": "watching", "ticket": reference})
+
+    def _watch(self, reference: str) -> str | None:
+        with tenant_schema(self.schema_name):
+            return self.watch_audience(self.scope["user"], reference)
+
+    async def realtime_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if event.get("type") == "access.revoked":
+            await self.close(code=CLOSE_REVOKED)
+            return
+        await self._send_event(message["id"], event)
+
+    async def _send_event(self, event_id: int, event: dict[str, Any]) -> None:
+        if event_id in self.sent_ids:
+            return
+        self.sent_ids.append(event_id)
+        await self.send_json({"type": "event", "id": event_id, "event": event})

@@ -1,0 +1,50 @@
+"""Publishing events: recorded with the change, delivered after commit.
+
+``publish_on_commit`` writes the event to the tenant's event log inside the caller's
+transaction (so a committed change always has its event, and a rolled-back one never
+has), then hands it to the channel layer once the transaction commits. If the layer is
+down (Redis unreachable), delivery is skipped with a warning: the change and the event
+are saved, and clients catch up by replay when they reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from realtime.groups import group_name
+from realtime.models import Event
+
+logger = logging.getLogger(__name__)
+MESSAGE_TYPE = "realtime.event"
+
+
+def publish_on_commit(
+    *, schema_name: str, audiences: Sequence[str], event: Mapping[str, Any]
+) -> Event:
+    row = Event.objects.create(audiences=sorted(set(audiences)), payload=dict(event))
+    # Captured now: the callback runs after commit, possibly on a reset connection.
+    groups = [group_name(schema_name=schema_name, audience=a) for a in row.audiences]
+    message = {"type": MESSAGE_TYPE, "id": row.pk, "event": row.payload}
+    transaction.on_commit(lambda: deliver(groups=groups, message=message))
+    return row
+
+
+def deliver(*, groups: list[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(_send_all)(layer, groups, message)
+    except Exception:  # Redis down: clients catch up by replay; the request must not fail
+        logger.warning("realtime delivery failed for event %s", message.get("id"), exc_info=True)
+
+
+async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, message)

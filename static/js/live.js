@@ -1,0 +1,145 @@
+// Live updates over the tenant's websocket. No framework: the pages render on the server,
+// this script patches them in place when events arrive, and survives reconnects by
+// sending the last event id it applied (the server replays what was missed).
+(function () {
+  "use strict";
+  var body = document.body;
+  var mode = body.dataset.live; // "desk" or "portal"
+  if (!mode || !window.WebSocket) return;
+  var watch = body.dataset.watch || "";
+  var storageKey = "live:last-id:" + mode;
+  var applied = new Set();
+  var lastId = parseInt(sessionStorage.getItem(storageKey) || "0", 10) || 0;
+  var retry = 0;
+  var statusBox = document.getElementById("live-status");
+
+  function setStatus(text, state) {
+    if (!statusBox) return;
+    statusBox.textContent = text;
+    statusBox.dataset.state = state;
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/" + mode + "/");
+    socket.onopen = function () {
+      retry = 0;
+      setStatus(statusBox ? statusBox.dataset.live : "", "live");
+      socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
+      if (watch) socket.send(JSON.stringify({ type: "watch", ticket: watch }));
+    };
+    socket.onmessage = function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.type !== "event" || applied.has(frame.id)) return;
+      applied.add(frame.id);
+      if (frame.id > lastId) {
+        lastId = frame.id;
+        sessionStorage.setItem(storageKey, String(lastId));
+      }
+      apply(frame.event);
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4401 || event.code === 4403) return; // signed out or not allowed
+      setStatus(statusBox ? statusBox.dataset.offline : "", "offline");
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * Math.pow(2, retry) * (0.5 + Math.random()));
+    };
+  }
+
+  function text(node, value) { if (node) node.textContent = value; }
+
+  function apply(event) {
+    var ticket = event.ticket;
+    var reference = typeof ticket === "string" ? ticket : ticket && ticket.reference;
+    if (event.type === "message.created" && reference === watch) {
+      appendMessage(event.message);
+    }
+    if (ticket && typeof ticket === "object") {
+      if (reference === watch) text(document.querySelector("[data-live-status]"), ticket.status_label);
+      var row = document.querySelector('tr[data-reference="' + reference + '"]');
+      if (row) updateRow(row, ticket);
+      else if (event.type === "ticket.created" && document.getElementById("live-queue")) insertRow(ticket);
+    }
+    notify(event);
+  }
+
+  function appendMessage(message) {
+    var list = document.querySelector("ol.conversation");
+    if (!list || document.getElementById("m" + message.id)) return;
+    var item = document.createElement("li");
+    item.id = "m" + message.id;
+    item.className = "message live-new" + (message.kind === "internal" ? " internal" : "") +
+      (message.from_staff ? " staff" : "");
+    var header = document.createElement("header");
+    var who = document.createElement("strong");
+    who.textContent = message.author_name;
+    header.appendChild(who);
+    var body = document.createElement("div");
+    body.className = "body";
+    body.dir = "auto";
+    body.innerHTML = message.body_html; // sanitised by the server (nh3) before it was stored
+    item.appendChild(header);
+    item.appendChild(body);
+    list.appendChild(item);
+  }
+
+  function updateRow(row, ticket) {
+    text(row.querySelector("[data-col=status]"), ticket.status_label);
+    if ("assignee" in ticket) text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
+    row.classList.add("live-new");
+  }
+
+  function insertRow(ticket) {
+    var tbody = document.querySelector("#live-queue tbody");
+    var template = document.getElementById("live-row");
+    if (!tbody || !template) return;
+    var row = template.content.firstElementChild.cloneNode(true);
+    row.dataset.reference = ticket.reference;
+    var link = row.querySelector("a");
+    link.href = "/desk/tickets/" + ticket.reference + "/";
+    link.textContent = ticket.reference;
+    text(row.querySelector("[data-col=subject]"), ticket.subject);
+    text(row.querySelector("[data-col=requester]"), ticket.requester);
+    text(row.querySelector("[data-col=department]"), ticket.department);
+    text(row.querySelector("[data-col=status]"), ticket.status_label);
+    text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
+    row.classList.add("live-new");
+    tbody.insertBefore(row, tbody.firstChild);
+  }
+
+  // Browser notifications and sound are opt-in (a button on the desk asks for permission).
+  function notify(event) {
+    if (mode !== "desk" || document.hasFocus()) return;
+    var me = parseInt(body.dataset.userId || "0", 10);
+    var ticket = event.ticket || {};
+    var mine = event.type === "ticket.assigned" && ticket.assignee_id === me;
+    if (event.type !== "ticket.created" && !mine && event.type !== "message.created") return;
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification(ticket.subject || (ticket.reference || event.ticket), { tag: String(event.ticket && (ticket.reference || event.ticket)) });
+    }
+    if (localStorage.getItem("live:sound") === "on") beep();
+  }
+
+  function beep() {
+    try {
+      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      var tone = audio.createOscillator();
+      tone.frequency.value = 880;
+      tone.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.15);
+    } catch (e) { /* no audio: nothing to do */ }
+  }
+
+  var enable = document.getElementById("live-notifications");
+  if (enable && window.Notification) {
+    enable.hidden = false;
+    enable.addEventListener("click", function () {
+      Notification.requestPermission();
+      localStorage.setItem("live:sound", "on");
+    });
+  }
+
+  connect();
+})();

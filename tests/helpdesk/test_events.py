@@ -1,0 +1,70 @@
+"""Which events each service emits, to whom; and that a dead channel layer loses nothing."""
+
+from helpdesk.models import TicketStatus
+from helpdesk.services import tickets as services
+from realtime.models import Event
+
+
+def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
+    in_alpha, people, new_ticket, billing
+):
+    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def emitted():
+        rows = Event.objects.filter(pk__gt=start).order_by("pk")
+        return [(e.payload["type"], e.audiences) for e in rows]
+
+    ticket = new_ticket()
+    t = ticket.pk
+    dept = ticket.department_id
+    customer = people["customer"].pk
+    assert emitted() == [
+        ("ticket.created", sorted(["managers", f"dept.{dept}", f"ticket.{t}"])),
+        ("ticket.updated", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
+    ]
+
+    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    services.ticket_reply(ticket=ticket, author=people["agent"], body_text="n", internal=True)
+    assert [name for name, _ in emitted()] == ["message.created", "ticket.updated"]
+    assert all(f"user.{customer}.portal" not in audiences for _, audiences in emitted())
+
+    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    services.ticket_assign(ticket=ticket, actor=people["agent"], assignee=people["agent"])
+    assert emitted() == [
+        ("ticket.assigned",
+         sorted(["managers", f"dept.{dept}", f"ticket.{t}", f"user.{people['agent'].pk}"])),
+    ]  # fmt: skip
+
+    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    services.ticket_transfer(ticket=ticket, actor=people["agent"], department=billing)
+    ((name, audiences),) = emitted()
+    assert name == "ticket.updated"
+    assert {f"dept.{dept}", f"dept.{billing.pk}", f"user.{people['agent'].pk}"} <= set(audiences)
+
+    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    services.ticket_update(
+        ticket=ticket, actor=people["manager"], status=TicketStatus.objects.get(key="resolved")
+    )
+    assert [name for name, _ in emitted()] == ["ticket.updated", "ticket.updated"]
+
+
+def test_redis_down_loses_no_ticket_and_no_event(
+    alpha, in_alpha, people, general, monkeypatch, django_capture_on_commit_callbacks
+):
+    async def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    from channels.layers import get_channel_layer
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", broken)
+    client = alpha.client()
+    client.cookies["sessionid"] = alpha.sessions["customer"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/tickets/new/",
+            {"department": general.pk, "subject": "Redis is down", "urgency": 2, "body": "x"},
+        )
+
+    assert response.status_code == 302
+    assert Event.objects.filter(payload__type="ticket.created").exists()

@@ -1,0 +1,172 @@
+"""Live events: who hears what, replay after reconnect, revocation, isolation, faults."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from accounts.services import user_set_role
+from helpdesk.models import Channel, Department
+from helpdesk.services import tickets as services
+from tests.realtime.conftest import socket
+
+pytestmark = pytest.mark.asyncio
+
+
+def _create(alpha, department="general", requester="customer", subject="Live ticket"):
+    return services.ticket_create(
+        subject=subject,
+        body_text="It broke",
+        department=Department.objects.get(slug=department),
+        channel=Channel.PORTAL,
+        requester=User.objects.get(pk=alpha.users[requester]),
+    )
+
+
+async def _events(communicator, *, until: str | None = None, limit: int = 20) -> list[dict]:
+    frames = []
+    for _ in range(limit):
+        if await communicator.receive_nothing(timeout=0.5):
+            break
+        frame = await communicator.receive_json_from()
+        frames.append(frame)
+        if until and frame.get("type") == until:
+            break
+    return frames
+
+
+def _reference(frame) -> str:
+    ticket = frame["event"].get("ticket")
+    return ticket if isinstance(ticket, str) else (ticket or {}).get("reference", "")
+
+
+def _types(frames) -> list[str]:
+    return [f["event"]["type"] for f in frames if f["type"] == "event"]
+
+
+async def test_department_agents_and_managers_hear_a_new_ticket_others_do_not(alpha, live):
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    manager = socket(alpha.host, session=alpha.sessions["manager"])
+    billing = socket(alpha.host, session=alpha.sessions["billing_agent"])
+    for s in (agent, manager, billing):
+        assert (await s.connect())[0]
+
+    ticket = await live(alpha, _create, alpha)
+
+    for s in (agent, manager):
+        frames = await _events(s)
+        assert _types(frames) == ["ticket.created"]
+        assert frames[0]["event"]["ticket"]["reference"] == ticket.reference
+    assert await billing.receive_nothing(timeout=0.5)
+    for s in (agent, manager, billing):
+        await s.disconnect()
+
+
+async def test_customer_sees_public_replies_live_and_never_internal_notes(alpha, live):
+    ticket = await live(alpha, _create, alpha)
+    customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await customer.connect()
+    await agent.connect()
+    await customer.send_json_to({"type": "watch", "ticket": ticket.reference})
+    assert (await customer.receive_json_from())["type"] == "watching"
+    agent_user = await live(alpha, User.objects.get, pk=alpha.users["agent"])
+
+    await live(
+        alpha, services.ticket_reply, ticket=ticket, author=agent_user,
+        body_text="INTERNAL ONLY", internal=True,
+    )  # fmt: skip
+    await live(alpha, services.ticket_reply, ticket=ticket, author=agent_user, body_text="Fixed")
+
+    customer_frames = await _events(customer)
+    agent_frames = await _events(agent)
+    bodies = [f["event"]["message"]["body_html"] for f in customer_frames
+              if f["event"]["type"] == "message.created"]  # fmt: skip
+    assert bodies == ["<p>Fixed</p>"]
+    assert "INTERNAL ONLY" not in str(customer_frames)
+    assert "priority" not in str(customer_frames) and "assignee" not in str(customer_frames)
+    assert "INTERNAL ONLY" in str(agent_frames)
+    assert any(
+        f["event"]["type"] == "ticket.updated" and f["event"]["ticket"]["status_label"]
+        for f in customer_frames
+    )
+    await customer.disconnect()
+    await agent.disconnect()
+
+
+async def test_a_customer_cannot_watch_someone_elses_ticket(alpha, live):
+    theirs = await live(alpha, _create, alpha, requester="other_customer")
+    customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
+    await customer.connect()
+
+    await customer.send_json_to({"type": "watch", "ticket": theirs.reference})
+
+    assert await customer.receive_json_from() == {"type": "error", "error": "not_found"}
+    await customer.disconnect()
+
+
+async def test_reconnecting_client_gets_what_it_missed_then_live_traffic(alpha, live):
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    first = await live(alpha, _create, alpha, subject="Before the blip")
+    seen = await _events(agent)
+    last_id = seen[-1]["id"]
+    await agent.disconnect()
+
+    missed = [await live(alpha, _create, alpha, subject=f"During the blip {i}") for i in range(3)]
+    again = socket(alpha.host, session=alpha.sessions["agent"])
+    await again.connect()
+    await again.send_json_to({"type": "hello", "last_id": last_id})
+    frames = await _events(again, until="replayed", limit=50)
+
+    assert frames[0]["type"] == "hello"
+    assert frames[-1]["type"] == "replayed"
+    replayed = {_reference(f) for f in frames if f["type"] == "event"}
+    assert {t.reference for t in missed} <= replayed
+    assert all(f["id"] >= 1 for f in frames if f["type"] == "event")
+    # Ids only grow, so the client can drop anything it has already applied.
+    ids = [f["id"] for f in frames if f["type"] == "event"]
+    assert ids == sorted(ids)
+    assert first.reference in {_reference(f) for f in seen if f["type"] == "event"}
+    await again.disconnect()
+
+
+async def test_a_revoked_agent_stops_receiving_at_once(alpha, live):
+    agent = socket(alpha.host, session=alpha.sessions["billing_agent"])
+    assert (await agent.connect())[0]
+    user = await live(alpha, User.objects.get, pk=alpha.users["billing_agent"])
+
+    try:
+        await live(alpha, user_set_role, user=user, role="customer")
+        closed = await agent.receive_output(timeout=2)
+        assert closed == {"type": "websocket.close", "code": 4410}
+        again = socket(alpha.host, session=alpha.sessions["billing_agent"])
+        assert (await again.connect())[1] == 4403
+    finally:
+        await live(alpha, user_set_role, user=user, role="agent")
+
+
+async def test_tenant_b_sockets_never_hear_tenant_a(alpha, bravo, live):
+    bravo_manager = socket(bravo.host, session=bravo.sessions["manager"])
+    await bravo_manager.connect()
+
+    ticket = await live(alpha, _create, alpha)
+    await bravo_manager.send_json_to({"type": "watch", "ticket": ticket.reference})
+    await bravo_manager.send_json_to({"type": "hello", "last_id": 0})
+
+    frames = await _events(bravo_manager, limit=50)
+    assert {"type": "error", "error": "not_found"} in frames
+    assert ticket.reference not in str(frames)
+    await bravo_manager.disconnect()
+
+
+async def test_frame_flood_is_rate_limited_without_dropping_the_socket(alpha):
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+
+    for _ in range(60):
+        await agent.send_json_to({"type": "nope"})
+    frames = [await agent.receive_json_from() for _ in range(60)]
+
+    assert {"type": "error", "error": "rate_limited"} in frames
+    await agent.disconnect()
