@@ -8,3 +8,28 @@ def test_group_names_are_schema_scoped_and_channels_safe():
     assert group_name(schema_name="t_alpha", audience="ticket:42") == "t.t_alpha.ticket_42"
     with pytest.raises(ValueError):
         group_name(schema_name="t_alpha", audience="x" * 100)
+
+
+def test_prune_deletes_old_events_in_every_tenant(alpha, bravo):
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from realtime.models import Event
+    from tenants.context import tenant_schema
+
+    for fixture in (alpha, bravo):
+        with tenant_schema(fixture.schema_name):
+            old = Event.objects.create(audiences=["managers"], payload={"type": "x"})
+            Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=9))
+            Event.objects.create(audiences=["managers"], payload={"type": "fresh"})
+
+    out = StringIO()
+    call_command("realtime_prune", "--days", "7", stdout=out)
+
+    for fixture in (alpha, bravo):
+        with tenant_schema(fixture.schema_name):
+            assert not Event.objects.filter(payload__type="x").exists()
+            assert Event.objects.filter(payload__type="fresh").exists()
