@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -32,7 +33,10 @@ def _check_channel_layer() -> dict:
         message = await layer.receive(channel)
         return message.get("token") == token
 
-    return {"ok": async_to_sync(roundtrip)(), "backend": type(layer).__name__}
+    async def bounded() -> bool:
+        return await asyncio.wait_for(roundtrip(), timeout=3)
+
+    return {"ok": async_to_sync(bounded)(), "backend": type(layer).__name__}
 
 
 def _check_task_queue() -> dict:

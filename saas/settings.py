@@ -183,11 +183,16 @@ if REDIS_URL:
             **_cache_common,
         }
     }
+    # The pub/sub layer: one PUBLISH per group_send whatever the group's size, and one
+    # subscriber connection per process rather than a pool a connect storm can exhaust
+    # (the core layer's group_send grew to 80 ms at 5,000 members; see bench/realtime.py).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A Redis that vanishes without a reset must not hang requests: fail fast,
+                # the event is already in the tenant's log and sockets catch up by replay.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
                 "prefix": env.str("CHANNEL_PREFIX", default="hd"),
             },
         }

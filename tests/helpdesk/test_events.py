@@ -68,3 +68,34 @@ def test_redis_down_loses_no_ticket_and_no_event(
 
     assert response.status_code == 302
     assert Event.objects.filter(payload__type="ticket.created").exists()
+
+
+def test_with_redis_unreachable_pages_and_api_keep_working(
+    alpha, in_alpha, general, settings, django_capture_on_commit_callbacks
+):
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},  # nothing listens there
+        }
+    }
+    channel_layers.backends = {}
+    client = alpha.client()
+    client.cookies["sessionid"] = alpha.sessions["customer"]
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            page = client.post(
+                "/tickets/new/",
+                {"department": general.pk, "subject": "No Redis", "urgency": 2, "body": "x"},
+            )
+        health = client.get("/healthz")
+    finally:
+        channel_layers.backends = {}
+
+    assert page.status_code == 302
+    assert Event.objects.filter(payload__ticket__subject="No Redis").exists()
+    assert health.status_code == 503
+    assert health.json()["checks"]["channel_layer"]["ok"] is False
+    assert health.json()["checks"]["database"]["ok"] is True
