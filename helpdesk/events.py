@@ -26,6 +26,7 @@ class TicketSummary(TypedDict):
     status_label: str
     stage: str
     priority: int
+    priority_label: str
     tier: int
     assignee_id: int | None
     assignee: str
@@ -101,6 +102,7 @@ def _summary(ticket: Ticket) -> TicketSummary:
         "status_label": ticket.status.agent_label,
         "stage": ticket.stage,
         "priority": ticket.priority,
+        "priority_label": str(ticket.get_priority_display()),
         "tier": ticket.tier,
         "assignee_id": ticket.assignee_id,
         "assignee": str(ticket.assignee) if ticket.assignee_id else "",

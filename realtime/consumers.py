@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from realtime import poller
 from realtime.groups import group_name
 from realtime.models import Event
 from tenants.context import tenant_schema
@@ -41,7 +42,9 @@ class TokenBucket:
         return True
 
 
-def replay_events(schema_name: str, audiences: list[str], last_id: int) -> list[dict[str, Any]]:
+def replay_events(
+    schema_name: str, audiences: list[str], last_id: int
+) -> list[dict[str, Any]] | None:
     with tenant_schema(schema_name):
         anchor = Event.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
         recent = Event.objects.filter(audiences__overlap=audiences)
@@ -50,7 +53,9 @@ def replay_events(schema_name: str, audiences: list[str], last_id: int) -> list[
             recent = recent.filter(created_at__gte=since)
         else:
             recent = recent.filter(pk__gt=last_id)
-        rows = recent.order_by("pk").values("pk", "payload")[:REPLAY_LIMIT]
+        rows = list(recent.order_by("pk").values("pk", "payload")[: REPLAY_LIMIT + 1])
+        if len(rows) > REPLAY_LIMIT:
+            return None  # too much missed: the client reloads the page instead
         return [{"type": "event", "id": row["pk"], "event": row["payload"]} for row in rows]
 
 
@@ -76,6 +81,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.sent_ids: deque[int] = deque(maxlen=1000)
         for audience in self.audiences:
             await self.channel_layer.group_add(self._group(audience), self.channel_name)
+        await poller.watch(self.schema_name)
+        self.polled = True
         await self.accept()
 
     def _group(self, audience: str) -> str:
@@ -92,6 +99,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "polled", False):
+            poller.unwatch(self.schema_name)
+            self.polled = False
         for audience in getattr(self, "audiences", ()):
             await self.channel_layer.group_discard(self._group(audience), self.channel_name)
 
@@ -108,7 +118,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
-        handler = {"hello": self.on_hello, "watch": self.on_watch}.get(content["type"])
+        handlers = {"hello": self.on_hello, "watch": self.on_watch, "presence": self.on_presence}
+        handler = handlers.get(content["type"])
         if handler is None:
             await self.send_json({"type": "error", "error": "unknown_type"})
             return
@@ -125,13 +136,19 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             }
         )
         last_id = content.get("last_id")
-        if isinstance(last_id, int) and not isinstance(last_id, bool) and last_id >= 0:
+        # 0 (or nothing) means a fresh page that already shows the present: no replay.
+        if isinstance(last_id, int) and not isinstance(last_id, bool) and last_id > 0:
             await self.replay(last_id)
+        else:
+            await self.send_json({"type": "replayed", "count": 0})
 
     async def replay(self, last_id: int) -> None:
         events = await database_sync_to_async(replay_events)(
             self.schema_name, sorted(self.audiences), last_id
         )
+        if events is None:
+            await self.send_json({"type": "resync"})
+            return
         for event in events:
             await self._send_event(event["id"], event["event"])
         await self.send_json({"type": "replayed", "count": len(events)})
@@ -148,7 +165,39 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if audience not in self.audiences:
             self.audiences.add(audience)
             await self.channel_layer.group_add(self._group(audience), self.channel_name)
+        self.watching = {**getattr(self, "watching", {}), reference: audience}
         await self.send_json({"type": "watching", "ticket": reference})
+
+    # Presence ("X is viewing", "X is replying") is ephemeral: it goes straight to the
+    # ticket's watchers through the layer, is never logged and never replayed.
+    presence_states = ("viewing", "replying", "left")
+    presence_ttl_seconds = 30
+
+    async def on_presence(self, content: dict[str, Any]) -> None:
+        reference, state = content.get("ticket"), content.get("state")
+        audience = getattr(self, "watching", {}).get(reference)
+        if audience is None or state not in self.presence_states:
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+            return
+        user = self.scope["user"]
+        await self.channel_layer.group_send(
+            self._group(audience),
+            {
+                "type": "realtime.presence",
+                "sender": self.channel_name,
+                "presence": {
+                    "ticket": reference,
+                    "user_id": user.pk,
+                    "name": str(user),
+                    "state": state,
+                    "expires_in": self.presence_ttl_seconds,
+                },
+            },
+        )
+
+    async def realtime_presence(self, message: dict[str, Any]) -> None:
+        if message["sender"] != self.channel_name:
+            await self.send_json({"type": "presence", **message["presence"]})
 
     def _watch(self, reference: str) -> str | None:
         with tenant_schema(self.schema_name):

@@ -206,6 +206,10 @@ else:
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Without Redis the in-process layer cannot hear other processes (the background worker);
+# web processes then also poll the tenants' event logs this often (seconds).
+REALTIME_POLL_INTERVAL = env.float("REALTIME_POLL_INTERVAL", default=0 if REDIS_URL else 1.0)
+
 # Wagtail's own maintenance tasks (reference index, search index) are enqueued inside a
 # tenant request with no schema argument, so they run right there ("default"). Our own
 # background work goes to the durable database queue and carries schema_name.

@@ -96,6 +96,22 @@ def queue(request: HttpRequest) -> HttpResponse:
             "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
             "saved_views": SavedView.objects.filter(owner=request.user),
             "query_string": params.urlencode(),
+            # New tickets appear live only where they surely belong: an unfiltered queue.
+            "live_insert": filters.queue in ("open", "unassigned", "all")
+            and not (
+                filters.q
+                or filters.cursor
+                or filters.stages
+                or filters.priorities
+                or filters.department_id
+                or filters.category_id
+                or filters.assignee_id
+                or filters.requester
+                or filters.organisation_id
+                or filters.tag
+                or filters.created_from
+                or filters.created_to
+            ),
         },
     )
 
@@ -132,7 +148,9 @@ def _canned(ticket: Ticket, agent: User) -> list[tuple[str, str]]:
     return rendered
 
 
-def _ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, status=200):
+def _ticket_page(
+    request, ticket: Ticket, *, reply_form=None, update_form=None, status=200, collision=""
+):
     return render(
         request,
         "helpdesk/desk/ticket.html",
@@ -152,6 +170,8 @@ def _ticket_page(request, ticket: Ticket, *, reply_form=None, update_form=None, 
                 }
             ),
             "canned": _canned(ticket, request.user),
+            "seen_message": selectors.latest_message_id(ticket=ticket),
+            "collision": collision,
             "departments": Department.objects.exclude(pk=ticket.department_id),
             "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
             "linked": list(ticket.linked_incidents.only("reference", "subject")),
@@ -175,6 +195,10 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     form = AgentReplyForm(request.POST, request.FILES)
+    if form.is_valid() and not form.cleaned_data["internal"]:
+        collision = _collision(request, ticket)
+        if collision:
+            return _ticket_page(request, ticket, reply_form=form, status=409, collision=collision)
     if form.is_valid():
         try:
             ticket_services.ticket_reply(
@@ -194,6 +218,24 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
             )
             return redirect("desk_ticket", reference=ticket.reference)
     return _ticket_page(request, ticket, reply_form=form, status=400)
+
+
+def _collision(request: HttpRequest, ticket: Ticket) -> str:
+    """What changed since the agent opened the page, unless they chose to send anyway."""
+    if request.POST.get("confirm_collision") == "1" or "seen_message" not in request.POST:
+        return ""
+    seen = _int(request.POST.get("seen_message")) or 0
+    newer = selectors.public_replies_since(ticket=ticket, message_id=seen, exclude=request.user)
+    if newer:
+        names = ", ".join(sorted({m.author_name or m.author_email for m in newer}))
+        return _("%(names)s replied since you opened this ticket. Read it, then send anyway?") % {
+            "names": names
+        }
+    if request.POST.get("seen_status", ticket.status.key) != ticket.status.key:
+        return _("The status changed to %(status)s since you opened this ticket.") % {
+            "status": ticket.status.agent_label
+        }
+    return ""
 
 
 @agent_required

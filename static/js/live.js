@@ -7,9 +7,10 @@
   var mode = body.dataset.live; // "desk" or "portal"
   if (!mode || !window.WebSocket) return;
   var watch = body.dataset.watch || "";
-  var storageKey = "live:last-id:" + mode;
   var applied = new Set();
-  var lastId = parseInt(sessionStorage.getItem(storageKey) || "0", 10) || 0;
+  // The page shows everything up to the event it was rendered at; ask only for what came
+  // after (a reconnect on the same page sends the newest id it applied).
+  var lastId = parseInt(body.dataset.lastEvent || "0", 10) || 0;
   var retry = 0;
   var statusBox = document.getElementById("live-status");
 
@@ -26,17 +27,19 @@
       retry = 0;
       setStatus(statusBox ? statusBox.dataset.live : "", "live");
       socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
-      if (watch) socket.send(JSON.stringify({ type: "watch", ticket: watch }));
+      if (watch) {
+        socket.send(JSON.stringify({ type: "watch", ticket: watch }));
+        if (mode === "desk") startPresence(socket);
+      }
     };
     socket.onmessage = function (message) {
       var frame;
       try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.type === "resync") { location.reload(); return; }
+      if (frame.type === "presence") { showPresence(frame); return; }
       if (frame.type !== "event" || applied.has(frame.id)) return;
       applied.add(frame.id);
-      if (frame.id > lastId) {
-        lastId = frame.id;
-        sessionStorage.setItem(storageKey, String(lastId));
-      }
+      if (frame.id > lastId) lastId = frame.id;
       apply(frame.event);
     };
     socket.onclose = function (event) {
@@ -49,6 +52,43 @@
 
   function text(node, value) { if (node) node.textContent = value; }
 
+  // Collision detection: who else is viewing or replying on this ticket (desk only).
+  var presence = {};
+  var presenceTimer = null;
+  function startPresence(socket) {
+    function say(state) {
+      if (socket.readyState === 1) socket.send(JSON.stringify({ type: "presence", ticket: watch, state: state }));
+    }
+    say("viewing");
+    clearInterval(presenceTimer);
+    presenceTimer = setInterval(function () { say("viewing"); }, 20000);
+    var box = document.getElementById("id_body");
+    var lastTyping = 0;
+    if (box) box.addEventListener("input", function () {
+      if (Date.now() - lastTyping > 5000) { lastTyping = Date.now(); say("replying"); }
+    });
+    window.addEventListener("pagehide", function () { say("left"); });
+  }
+  function showPresence(frame) {
+    if (frame.ticket !== watch) return;
+    if (frame.state === "left") delete presence[frame.user_id];
+    else presence[frame.user_id] = { name: frame.name, state: frame.state, until: Date.now() + frame.expires_in * 1000 };
+    renderPresence();
+  }
+  function renderPresence() {
+    var box = document.getElementById("presence");
+    if (!box) return;
+    var now = Date.now(), lines = [];
+    Object.keys(presence).forEach(function (id) {
+      var who = presence[id];
+      if (who.until < now) { delete presence[id]; return; }
+      lines.push((who.state === "replying" ? box.dataset.replying : box.dataset.viewing).replace("{name}", who.name));
+    });
+    box.textContent = lines.join(" · ");
+    box.hidden = lines.length === 0;
+  }
+  setInterval(renderPresence, 5000);
+
   function apply(event) {
     var ticket = event.ticket;
     var reference = typeof ticket === "string" ? ticket : ticket && ticket.reference;
@@ -56,10 +96,14 @@
       appendMessage(event.message);
     }
     if (ticket && typeof ticket === "object") {
-      if (reference === watch) text(document.querySelector("[data-live-status]"), ticket.status_label);
+      if (reference === watch) {
+        var status = document.querySelector("[data-live-status]");
+        text(status, ticket.status_label);
+        if (status && status.dataset.status !== undefined) status.dataset.status = ticket.status;
+      }
       var row = document.querySelector('tr[data-reference="' + reference + '"]');
       if (row) updateRow(row, ticket);
-      else if (event.type === "ticket.created" && document.getElementById("live-queue")) insertRow(ticket);
+      else if (event.type === "ticket.created" && document.querySelector("#live-queue[data-live-insert]")) insertRow(ticket);
     }
     notify(event);
   }
@@ -75,6 +119,17 @@
     var who = document.createElement("strong");
     who.textContent = message.author_name;
     header.appendChild(who);
+    var label = message.kind === "internal" ? list.dataset.labelInternal : (message.from_staff ? list.dataset.labelStaff : "");
+    if (label) {
+      var badge = document.createElement("span");
+      badge.className = "badge" + (message.kind === "internal" ? " internal" : "");
+      badge.textContent = label;
+      header.appendChild(badge);
+    }
+    var time = document.createElement("time");
+    time.dateTime = message.created_at;
+    time.textContent = new Date(message.created_at).toLocaleString(document.documentElement.lang);
+    header.appendChild(time);
     var body = document.createElement("div");
     body.className = "body";
     body.dir = "auto";
@@ -96,6 +151,11 @@
     if (!tbody || !template) return;
     var row = template.content.firstElementChild.cloneNode(true);
     row.dataset.reference = ticket.reference;
+    var box = row.querySelector("input[type=checkbox]");
+    box.value = ticket.reference;
+    box.setAttribute("aria-label", ticket.reference);
+    var empty = tbody.querySelector("tr[data-empty]");
+    if (empty) empty.remove();
     var link = row.querySelector("a");
     link.href = "/desk/tickets/" + ticket.reference + "/";
     link.textContent = ticket.reference;
@@ -104,6 +164,8 @@
     text(row.querySelector("[data-col=department]"), ticket.department);
     text(row.querySelector("[data-col=status]"), ticket.status_label);
     text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
+    text(row.querySelector("[data-col=priority]"), ticket.priority_label);
+    text(row.querySelector("[data-col=updated]"), new Date(ticket.updated_at).toLocaleString(document.documentElement.lang));
     row.classList.add("live-new");
     tbody.insertBefore(row, tbody.firstChild);
   }

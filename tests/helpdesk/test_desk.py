@@ -307,3 +307,48 @@ def test_search_finds_old_tickets_beyond_the_recent_windows(alpha, new_ticket, m
 
     assert _references(first) == {t.reference for t in recent}
     assert _references(second) == {old.reference}
+
+
+def test_reply_warns_when_someone_replied_since_the_page_was_opened(alpha, new_ticket, people):
+    ticket = new_ticket()
+    client = _client(alpha, "agent")
+    page = client.get(f"/desk/tickets/{ticket.reference}/")
+    seen = page.context["seen_message"]
+    services.ticket_reply(ticket=ticket, author=people["manager"], body_text="I answered already")
+
+    warned = client.post(
+        f"/desk/tickets/{ticket.reference}/reply/",
+        {"body": "My answer", "seen_message": seen, "seen_status": "new"},
+    )
+    sent = client.post(
+        f"/desk/tickets/{ticket.reference}/reply/",
+        {
+            "body": "My answer",
+            "seen_message": seen,
+            "seen_status": "open",
+            "confirm_collision": "1",
+        },
+    )
+
+    assert warned.status_code == 409
+    assert "Alpha Corp Manager replied since you opened this ticket" in warned.content.decode()
+    assert "My answer" in warned.content.decode()  # the draft is kept
+    assert sent.status_code == 302
+    assert ticket.messages.filter(body_text="My answer").count() == 1
+
+
+def test_reply_warns_when_the_status_changed(alpha, new_ticket, people):
+    ticket = new_ticket()
+    client = _client(alpha, "agent")
+    seen = client.get(f"/desk/tickets/{ticket.reference}/").context["seen_message"]
+    services.ticket_update(
+        ticket=ticket, actor=people["manager"], status=TicketStatus.objects.get(key="resolved")
+    )
+
+    warned = client.post(
+        f"/desk/tickets/{ticket.reference}/reply/",
+        {"body": "x", "seen_message": seen, "seen_status": "new"},
+    )
+
+    assert warned.status_code == 409
+    assert "The status changed to Resolved" in warned.content.decode()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from saas.asgi import application
 from tenants.context import tenant_schema
@@ -45,8 +48,18 @@ def live(django_db_setup, django_db_blocker):
 
         yield run
 
-        for key, fixture in tenants.items():
-            with tenant_schema(fixture.schema_name):
-                for model, last in marks[key].items():
-                    model.objects.filter(pk__gt=last).delete()
-        DBTaskResult.objects.exclude(pk__in=tasks_before).delete()
+        def clean_up():
+            # On its own connection: this test's main connection may sit inside the `db`
+            # fixture's transaction, where deletes would be rolled back with it.
+            try:
+                for key, fixture in tenants.items():
+                    with tenant_schema(fixture.schema_name):
+                        for model, last in marks[key].items():
+                            model.objects.filter(pk__gt=last).delete()
+                DBTaskResult.objects.exclude(pk__in=tasks_before).delete()
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=clean_up)
+        worker.start()
+        worker.join()

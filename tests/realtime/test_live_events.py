@@ -170,3 +170,78 @@ async def test_frame_flood_is_rate_limited_without_dropping_the_socket(alpha):
 
     assert {"type": "error", "error": "rate_limited"} in frames
     await agent.disconnect()
+
+
+async def test_presence_reaches_other_watchers_not_the_sender_and_not_customers(alpha, live):
+    ticket = await live(alpha, _create, alpha)
+    first = socket(alpha.host, session=alpha.sessions["agent"])
+    second = socket(alpha.host, session=alpha.sessions["manager"])
+    customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
+    for s in (first, second, customer):
+        await s.connect()
+        await s.send_json_to({"type": "watch", "ticket": ticket.reference})
+        assert (await s.receive_json_from())["type"] == "watching"
+
+    await first.send_json_to({"type": "presence", "ticket": ticket.reference, "state": "replying"})
+    seen = next(f for f in await _events(second) if f["type"] == "presence")
+
+    assert seen == {
+        "type": "presence", "ticket": ticket.reference, "user_id": alpha.users["agent"],
+        "name": "Alpha Corp Agent", "state": "replying", "expires_in": 30,
+    }  # fmt: skip
+    assert not [f for f in await _events(first) if f["type"] == "presence"]
+    assert not [f for f in await _events(customer) if f["type"] == "presence"]
+    await first.send_json_to({"type": "presence", "ticket": "ZZZZ-ZZZZ", "state": "viewing"})
+    assert {"type": "error", "error": "malformed_frame"} in await _events(first)
+    for s in (first, second, customer):
+        await s.disconnect()
+
+
+async def test_a_fresh_page_gets_no_replay_and_a_long_absence_asks_for_a_reload(
+    alpha, live, monkeypatch
+):
+    monkeypatch.setattr("realtime.consumers.REPLAY_LIMIT", 2)
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    await live(alpha, _create, alpha)
+    last_id = (await _events(agent))[-1]["id"]
+    await agent.disconnect()
+    for i in range(3):
+        await live(alpha, _create, alpha, subject=f"Missed {i}")
+
+    fresh = socket(alpha.host, session=alpha.sessions["agent"])
+    await fresh.connect()
+    await fresh.send_json_to({"type": "hello", "last_id": 0})
+    fresh_frames = await _events(fresh)
+    back = socket(alpha.host, session=alpha.sessions["agent"])
+    await back.connect()
+    await back.send_json_to({"type": "hello", "last_id": last_id})
+    back_frames = await _events(back)
+
+    assert [f["type"] for f in fresh_frames] == ["hello", "replayed"]
+    assert [f["type"] for f in back_frames] == ["hello", "resync"]
+    await fresh.disconnect()
+    await back.disconnect()
+
+
+async def test_events_written_by_another_process_arrive_through_the_log_poller(
+    alpha, live, settings
+):
+    """The single-process default has no Redis: a background worker's events reach the
+    sockets through the event log (helpdesk events written with no live delivery)."""
+    from realtime.models import Event
+
+    settings.REALTIME_POLL_INTERVAL = 0.2
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    dept = await live(alpha, lambda: Department.objects.get(slug="general").pk)
+
+    # As a worker in another process would: the row only, no channel-layer send.
+    await live(
+        alpha, Event.objects.create, audiences=[f"dept.{dept}"],
+        payload={"type": "ticket.updated", "v": 1, "ticket": {"reference": "FROM-WORK"}},
+    )  # fmt: skip
+
+    frames = await _events(agent)
+    assert [f["event"]["ticket"]["reference"] for f in frames] == ["FROM-WORK"]
+    await agent.disconnect()

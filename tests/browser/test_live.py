@@ -1,0 +1,200 @@
+"""The live desk in a real browser: an agent and a customer, two browser contexts, each
+seeing the other's action appear without reloading.
+
+Served by daphne (``asgi_site`` in conftest.py): the pages patch themselves from the
+tenant's websockets (``static/js/live.js``). No step here reloads a page that must
+update live; each such page carries a marker in ``window`` that a reload would wipe, and
+the test checks it is still there after the update arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, WebSocket, expect
+
+from tests.browser.conftest import MISSING_CHROMIUM, TIMEOUT_MS, chromium_available
+from tests.browser.test_journey import sign_in
+
+pytestmark = pytest.mark.skipif(not chromium_available(), reason=MISSING_CHROMIUM)
+
+LIVE_TIMEOUT_MS = 15_000
+NOTE_GRACE_MS = 2_500  # how long the customer's page must stay free of the internal note
+
+
+class SocketLog:
+    """Every JSON frame the page's websockets received (across navigations), so a step
+    can wait until the socket is really subscribed before the other person acts."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.frames: list[dict] = []
+        self.urls: list[str] = []
+        page.on("websocket", self._attach)
+
+    def _attach(self, socket: WebSocket) -> None:
+        self.urls.append(socket.url)
+        socket.on("framereceived", self._received)
+
+    def _received(self, payload: str | bytes) -> None:
+        try:
+            frame = json.loads(payload)
+        except (TypeError, ValueError):
+            return
+        if isinstance(frame, dict):
+            self.frames.append(frame)
+
+    def mark(self) -> int:
+        return len(self.frames)
+
+    def wait_for(self, since: int, what: str, predicate: Callable[[dict], bool]) -> dict:
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while True:
+            for frame in self.frames[since:]:
+                if predicate(frame):
+                    return frame
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no websocket frame {what} within {TIMEOUT_MS} ms on {self.page.url}; "
+                    f"sockets opened: {self.urls}; frames since: {self.frames[since:]}"
+                )
+            self.page.wait_for_timeout(100)  # lets Playwright dispatch the socket events
+
+    def wait_watching(self, since: int, reference: str) -> None:
+        self.wait_for(
+            since,
+            f'"watching" {reference}',
+            lambda f: f.get("type") == "watching" and f.get("ticket") == reference,
+        )
+
+    def wait_replayed(self, since: int) -> None:
+        self.wait_for(since, '"replayed"', lambda f: f.get("type") == "replayed")
+
+
+def pin(page: Page) -> None:
+    """Leave a marker in the page's window: a reload or navigation would wipe it."""
+    page.evaluate("window.__livePinned = true")
+
+
+def assert_not_reloaded(page: Page, what: str) -> None:
+    assert page.evaluate("window.__livePinned === true"), (
+        f"{what}: the page was reloaded or navigated; the update must arrive in place"
+    )
+
+
+def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
+    site = asgi_site
+    tag = uuid.uuid4().hex[:8]
+    subject = f"Live desk {tag}: the scanner jams on every page"
+    agent_reply = f"Hello from the agent ({tag}): please try the rear paper tray."
+    internal_note = f"INTERNAL {tag}: customer is on the old firmware, do not mention it."
+    customer_reply = f"Customer again ({tag}): the rear tray works, thank you!"
+
+    customer = live_context().new_page()
+    agent = live_context().new_page()
+    customer_socket = SocketLog(customer)
+    agent_socket = SocketLog(agent)
+
+    # --- the agent signs in and keeps the queue open ------------------------------------
+    sign_in(agent, site, "agent")
+    since = agent_socket.mark()
+    agent.goto(f"{site.base_url}/desk/")
+    expect(agent.locator("#live-status")).to_have_attribute("data-state", "live")
+    agent_socket.wait_replayed(since)  # subscribed, and the catch-up is done
+    pin(agent)
+
+    # --- the customer signs in and sends a request ----------------------------------------
+    sign_in(customer, site, "customer")
+    customer.goto(f"{site.base_url}/tickets/new/")
+    customer.get_by_label("Department").select_option(label="General support")
+    customer.get_by_label("Subject").fill(subject)
+    customer.get_by_label("Description").fill("It pulls two sheets at once and jams.")
+    customer.get_by_role("button", name="Send request").click()
+    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
+    code = customer.locator("strong.reference").inner_text().strip()
+    assert code and code in customer.url
+
+    # --- the new ticket's row appears in the agent's open queue ---------------------------
+    row = agent.locator(f'#live-queue tr[data-reference="{code}"]')
+    expect(row, "the new ticket's row must appear in the open desk queue").to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    expect(row.locator("[data-col=subject]")).to_have_text(subject)
+    expect(row.locator("[data-col=status]")).to_have_text("New")
+    expect(row.locator("[data-col=department]")).to_have_text("General support")
+    expect(row.locator("[data-col=requester]")).to_have_text("Alpha Corp Customer")
+    expect(row.get_by_role("link", name=code)).to_have_attribute("href", f"/desk/tickets/{code}/")
+    assert_not_reloaded(agent, "desk queue")
+    agent.screenshot(path=str(site.artifacts / "live-1-agent-queue.png"), full_page=True)
+
+    # --- the customer keeps their ticket open --------------------------------------------
+    since = customer_socket.mark()
+    customer.goto(f"{site.base_url}/tickets/{code}/")
+    expect(customer.get_by_role("heading", name=subject)).to_be_visible()
+    customer_status = customer.locator("[data-live-status]")
+    expect(customer_status).to_have_text("Received")
+    customer_socket.wait_watching(since, code)
+    pin(customer)
+    conversation = customer.locator("ol.conversation")
+
+    # --- the agent opens it, writes an internal note, then answers publicly ----------------
+    since = agent_socket.mark()
+    row.get_by_role("link", name=code).click()
+    expect(agent).to_have_url(re.compile(rf"/desk/tickets/{re.escape(code)}/$"))
+    agent_socket.wait_watching(since, code)
+
+    reply_form = agent.locator("form.reply-form")
+    reply_form.locator("#id_body").fill(internal_note)
+    reply_form.get_by_label("Internal note (customers never see it)").check()
+    reply_form.get_by_role("button", name="Send", exact=True).click()
+    expect(agent.locator(".messages")).to_contain_text("Note added.")
+    expect(agent.locator("ol.conversation li.message.internal")).to_contain_text(internal_note)
+
+    reply_form = agent.locator("form.reply-form")
+    reply_form.locator("#id_body").fill(agent_reply)
+    since = agent_socket.mark()
+    reply_form.get_by_role("button", name="Send", exact=True).click()
+    expect(agent.locator(".messages")).to_contain_text("Reply sent.")
+
+    # --- the customer's open page shows the reply (and the new status), never the note ----
+    expect(
+        conversation.locator("li.message.staff"),
+        "the agent's reply must appear live on the customer's open ticket page",
+    ).to_contain_text(agent_reply, timeout=LIVE_TIMEOUT_MS)
+    expect(customer_status, "the status must follow live").to_have_text(
+        "In progress", timeout=LIVE_TIMEOUT_MS
+    )
+    assert_not_reloaded(customer, "customer ticket page")
+    # The note was written (and its event delivered) before the reply, on the same server:
+    # had it leaked, it would be here already. Give it a little longer anyway.
+    customer.wait_for_timeout(NOTE_GRACE_MS)
+    expect(
+        conversation, "an internal note must never reach the customer's page"
+    ).not_to_contain_text(internal_note, timeout=1)
+    expect(conversation.locator("li.message.internal")).to_have_count(0, timeout=1)
+    assert internal_note not in customer.content()
+    customer.screenshot(path=str(site.artifacts / "live-2-customer-sees-reply.png"), full_page=True)
+
+    # --- the customer answers; the agent's open page shows it ------------------------------
+    agent_conversation = agent.locator("ol.conversation")
+    expect(agent_conversation).to_contain_text(agent_reply)  # the reply's redirect target
+    agent_socket.wait_watching(since, code)  # the socket of the page the reply led to
+    pin(agent)
+
+    customer.locator("#id_body").fill(customer_reply)
+    customer.get_by_role("button", name="Send reply").click()
+    expect(customer.locator(".messages")).to_contain_text("Your reply was sent.")
+    expect(customer.locator("ol.conversation")).to_contain_text(customer_reply)
+
+    incoming = agent_conversation.locator("li.message:not(.staff)").filter(has_text=customer_reply)
+    expect(
+        incoming, "the customer's reply must appear live on the agent's open ticket page"
+    ).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+    expect(incoming).to_contain_text("Alpha Corp Customer")
+    assert_not_reloaded(agent, "agent ticket page")
+    agent.screenshot(path=str(site.artifacts / "live-3-agent-sees-customer.png"), full_page=True)
