@@ -53,3 +53,16 @@ def email_send(*, email_id: int) -> str:
         email.sent_at = timezone.now()
         email.save(update_fields=["sent_at"])
     return "sent"
+
+
+@task(backend="durable", queue_name="email")
+@in_tenant_schema
+def notifications_send(
+    *, kind: str, message_id: int, mentions: list[int], language: str = "en"
+) -> str:
+    """Render the emails a new ticket or message causes (each then sent by email_send)."""
+    from helpdesk.services.notifications import notifications_render
+
+    with transaction.atomic():
+        notifications_render(kind=kind, message_id=message_id, mentions=mentions, language=language)
+    return "queued"

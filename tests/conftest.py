@@ -182,3 +182,23 @@ def smtp(settings):
 @pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path_factory):
     settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture
+def run_tasks(monkeypatch):
+    """Run every queued background task now, in this test's transaction."""
+    from django.core.management import call_command
+
+    # The worker recycles connections between tasks; here that connection holds the
+    # test's transaction (which is how the worker sees what the test enqueued).
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+    def run() -> None:
+        call_command(
+            "db_worker", "--backend", "durable", "--queue-name", "*", "--batch", "--no-reload",
+            "--no-startup-delay", "--interval", "0", verbosity=0,
+        )  # fmt: skip
+
+    return run

@@ -11,7 +11,8 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from helpdesk.models import OutboundEmail, Ticket
+from accounts.models import User
+from helpdesk.models import DepartmentMember, Message, MessageKind, OutboundEmail, Ticket
 from tenants.urls_helpers import current_tenant_url
 
 
@@ -66,3 +67,98 @@ def ticket_links(ticket: Ticket) -> dict[str, str]:
         "guest_url": current_tenant_url(f"/t/{guest_ticket_token(ticket)}/"),
         "desk_url": current_tenant_url(f"/desk/tickets/{ticket.reference}/"),
     }
+
+
+def notifications_enqueue(
+    *, kind: str, message: Message, mentions: list[int] | None = None, language: str = "en"
+) -> None:
+    """Queue the emails a new ticket or message causes, for the worker to render and send.
+
+    Called inside the service's transaction: the task row commits with the change, so the
+    emails are never lost, and rendering them costs the request nothing.
+    """
+    from helpdesk.tasks import notifications_send
+
+    notifications_send.enqueue(
+        schema_name=connection.schema_name,
+        kind=kind,
+        message_id=message.pk,
+        mentions=mentions or [],
+        language=language,
+    )
+
+
+def _language_of(user: User | None, fallback: str) -> str:
+    return (user.language if user is not None and user.language else None) or fallback
+
+
+def _department_agents(department_id: int) -> list[User]:
+    return [
+        member.user
+        for member in DepartmentMember.objects.filter(
+            department_id=department_id, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user_id")
+    ]
+
+
+def notifications_render(*, kind: str, message_id: int, mentions: list[int], language: str):
+    """Write the outbox rows for a new ticket (``created``) or message (``reply``).
+
+    Idempotent: each email's dedupe key names the message and the recipient.
+    """
+    message = (
+        Message.objects.select_related(
+            "ticket__requester", "ticket__assignee", "ticket__department"
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return
+    ticket = message.ticket
+    links = ticket_links(ticket)
+    if kind == "created":
+        email_queue(
+            dedupe_key=f"ticket-created:{ticket.pk}",
+            to=ticket.requester_email,
+            template="ticket_created",
+            context={"ticket": ticket, "message": message, **links},
+            language=_language_of(ticket.requester, language),
+        )
+        for agent in _department_agents(ticket.department_id):
+            email_queue(
+                dedupe_key=f"ticket-new-for-agent:{ticket.pk}:{agent.pk}",
+                to=agent.email,
+                template="agent_new_ticket",
+                context={"ticket": ticket, "message": message, "agent": agent, **links},
+                language=_language_of(agent, "en"),
+            )
+        return
+    if message.kind == MessageKind.PUBLIC and message.from_staff:
+        email_queue(
+            dedupe_key=f"reply-to-customer:{message.pk}",
+            to=ticket.requester_email,
+            template="agent_reply",
+            context={"ticket": ticket, "message": message, **links},
+            language=_language_of(ticket.requester, "en"),
+        )
+    elif message.kind == MessageKind.PUBLIC:
+        agents = [ticket.assignee] if ticket.assignee else _department_agents(ticket.department_id)
+        for agent in agents:
+            email_queue(
+                dedupe_key=f"reply-to-agent:{message.pk}:{agent.pk}",
+                to=agent.email,
+                template="customer_reply",
+                context={"ticket": ticket, "message": message, "agent": agent, **links},
+                language=_language_of(agent, "en"),
+            )
+    for agent in User.objects.filter(pk__in=mentions, is_active=True):
+        email_queue(
+            dedupe_key=f"mention:{message.pk}:{agent.pk}",
+            to=agent.email,
+            template="mention",
+            context={"ticket": ticket, "message": message, "agent": agent, **links},
+            language=_language_of(agent, "en"),
+        )

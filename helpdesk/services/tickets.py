@@ -23,7 +23,6 @@ from helpdesk.models import (
     Category,
     Channel,
     Department,
-    DepartmentMember,
     Level,
     Message,
     MessageKind,
@@ -36,7 +35,7 @@ from helpdesk.models import (
 )
 from helpdesk.priorities import priority_for
 from helpdesk.references import new_reference
-from helpdesk.services.notifications import email_queue, ticket_links
+from helpdesk.services.notifications import email_queue, notifications_enqueue, ticket_links
 from helpdesk.text import html_to_text, sanitise_html, text_to_html
 
 MAX_BODY = 50_000
@@ -163,31 +162,11 @@ def ticket_create(
     _event(ticket, author, "created", public=True, channel=channel)
     search.ticket_document_set(ticket_id=ticket.pk, headline=_headline(ticket), body=text)
     events.ticket_changed(ticket, "ticket.created")
-    email_queue(
-        dedupe_key=f"ticket-created:{ticket.pk}",
-        to=ticket.requester_email,
-        template="ticket_created",
-        context={"ticket": ticket, "message": message, **ticket_links(ticket)},
-        language=_language_of(requester, language),
+    # Emails are rendered by the worker; the task row commits with the ticket.
+    notifications_enqueue(
+        kind="created", message=message, language=_language_of(requester, language)
     )
-    for member in _department_agents(department):
-        email_queue(
-            dedupe_key=f"ticket-new-for-agent:{ticket.pk}:{member.pk}",
-            to=member.email,
-            template="agent_new_ticket",
-            context={"ticket": ticket, "message": message, "agent": member, **ticket_links(ticket)},
-            language=_language_of(member, "en"),
-        )
     return ticket
-
-
-def _department_agents(department: Department) -> list[User]:
-    return [
-        m.user
-        for m in DepartmentMember.objects.filter(department=department, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    ]
 
 
 def _move_to_stage(ticket: Ticket, stage: str, actor: User | None, *, status=None) -> bool:
@@ -275,7 +254,7 @@ def ticket_reply(
         ticket, "ticket.updated", ["status"] if "status" in update else ["activity"],
         public="status" in update,
     )  # fmt: skip
-    _notify_reply(ticket, message, mentions)
+    notifications_enqueue(kind="reply", message=message, mentions=[m.pk for m in mentions])
     if not internal and from_staff:
         for linked in ticket.linked_incidents.exclude(stage=StatusCategory.CLOSED):
             _copy_master_reply(linked, message, author)
@@ -287,36 +266,6 @@ def _mentioned_agents(text: str) -> list[User]:
     if not emails:
         return []
     return [u for u in User.objects.filter(email__in=emails, is_active=True) if u.is_agent]
-
-
-def _notify_reply(ticket: Ticket, message: Message, mentions: list[User]) -> None:
-    links = ticket_links(ticket)
-    if message.kind == MessageKind.PUBLIC and message.from_staff:
-        email_queue(
-            dedupe_key=f"reply-to-customer:{message.pk}",
-            to=ticket.requester_email,
-            template="agent_reply",
-            context={"ticket": ticket, "message": message, **links},
-            language=_language_of(ticket.requester, "en"),
-        )
-    elif message.kind == MessageKind.PUBLIC:
-        recipients = [ticket.assignee] if ticket.assignee else _department_agents(ticket.department)
-        for agent in recipients:
-            email_queue(
-                dedupe_key=f"reply-to-agent:{message.pk}:{agent.pk}",
-                to=agent.email,
-                template="customer_reply",
-                context={"ticket": ticket, "message": message, "agent": agent, **links},
-                language=_language_of(agent, "en"),
-            )
-    for agent in mentions:
-        email_queue(
-            dedupe_key=f"mention:{message.pk}:{agent.pk}",
-            to=agent.email,
-            template="mention",
-            context={"ticket": ticket, "message": message, "agent": agent, **links},
-            language=_language_of(agent, "en"),
-        )
 
 
 def _copy_master_reply(linked: Ticket, message: Message, author: User | None) -> None:
@@ -335,13 +284,7 @@ def _copy_master_reply(linked: Ticket, message: Message, author: User | None) ->
     _event(linked, author, "master_reply", master=message.ticket.reference)
     Ticket.objects.filter(pk=linked.pk).update(updated_at=timezone.now())
     events.message_created(linked, copy)
-    email_queue(
-        dedupe_key=f"reply-to-customer:{copy.pk}",
-        to=linked.requester_email,
-        template="agent_reply",
-        context={"ticket": linked, "message": copy, **ticket_links(linked)},
-        language=_language_of(linked.requester, "en"),
-    )
+    notifications_enqueue(kind="reply", message=copy)
 
 
 def _require_agent(actor: User) -> None:

@@ -86,8 +86,8 @@ def test_a_dead_mail_server_loses_no_reply_and_the_email_goes_out_later(
 
 def test_an_email_is_never_sent_twice(new_ticket, alpha, smtp):
     ticket = new_ticket()
-    email = OutboundEmail.objects.get(dedupe_key=f"ticket-created:{ticket.pk}")
     _run_worker()
+    email = OutboundEmail.objects.get(dedupe_key=f"ticket-created:{ticket.pk}")
     sent = len(smtp.messages)
 
     result = email_send.call(schema_name=alpha.schema_name, email_id=email.pk)

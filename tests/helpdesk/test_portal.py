@@ -273,8 +273,9 @@ def test_track_by_code_and_email(alpha, new_ticket):
     assert tampered.status_code == 404
 
 
-def test_confirmation_email_carries_the_code_and_a_link(new_ticket):
+def test_confirmation_email_carries_the_code_and_a_link(new_ticket, run_tasks):
     ticket = new_ticket()
+    run_tasks()
 
     email = OutboundEmail.objects.get(dedupe_key=f"ticket-created:{ticket.pk}")
 

@@ -20,8 +20,9 @@ def _stage(ticket):
     return Ticket.objects.get(pk=ticket.pk).stage
 
 
-def test_create_gives_a_tracking_code_history_and_confirmation_email(new_ticket, people):
+def test_create_gives_a_tracking_code_history_and_confirmation_email(new_ticket, people, run_tasks):
     ticket = new_ticket()
+    run_tasks()
 
     assert len(ticket.reference) == 9
     assert ticket.stage == StatusCategory.NEW
@@ -79,10 +80,13 @@ def test_category_must_belong_to_the_department(new_ticket, billing, general):
         new_ticket(department=billing, category=general.categories.first())
 
 
-def test_agent_reply_sets_first_response_opens_and_emails_the_customer(new_ticket, people):
+def test_agent_reply_sets_first_response_opens_and_emails_the_customer(
+    new_ticket, people, run_tasks
+):
     ticket = new_ticket()
 
     message = services.ticket_reply(ticket=ticket, author=people["agent"], body_text="On it.")
+    run_tasks()
 
     ticket.refresh_from_db()
     assert ticket.first_response_at == message.created_at
@@ -91,7 +95,7 @@ def test_agent_reply_sets_first_response_opens_and_emails_the_customer(new_ticke
     assert email.to == "customer@alpha.test" and "On it." in email.body_text
 
 
-def test_internal_notes_never_email_the_customer_and_mention_agents(new_ticket, people):
+def test_internal_notes_never_email_the_customer_and_mention_agents(new_ticket, people, run_tasks):
     ticket = new_ticket()
 
     note = services.ticket_reply(
@@ -100,6 +104,7 @@ def test_internal_notes_never_email_the_customer_and_mention_agents(new_ticket, 
         body_text="@manager@alpha.test the customer is a VIP",
         internal=True,
     )
+    run_tasks()
 
     assert note.is_internal
     assert note.mentions == [people["manager"].pk]
@@ -188,7 +193,9 @@ def test_merge_moves_the_conversation_and_closes_the_duplicate(new_ticket, peopl
         services.ticket_merge(source=original, target=original, actor=people["agent"])
 
 
-def test_master_incident_reply_reaches_every_linked_requester_and_resolves_them(new_ticket, people):
+def test_master_incident_reply_reaches_every_linked_requester_and_resolves_them(
+    new_ticket, people, run_tasks
+):
     master = new_ticket(subject="Email outage")
     reports = [
         new_ticket(subject="No email", requester=people["customer"]),
@@ -202,6 +209,7 @@ def test_master_incident_reply_reaches_every_linked_requester_and_resolves_them(
         ticket=master, actor=people["agent"], status=TicketStatus.objects.get(key="resolved")
     )
 
+    run_tasks()
     for report in reports:
         assert Message.objects.filter(ticket=report, body_text="Fixed at 10:00.").exists()
         assert _stage(report) == StatusCategory.RESOLVED
