@@ -7,8 +7,11 @@ depends on the server's locale or text-search parser.
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 
+from helpdesk.references import clean_reference
 from helpdesk.text import query_tokens, tokenize
 
 MAX_QUERY_TOKENS = 8
@@ -18,11 +21,20 @@ def _lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+EMAIL = re.compile(r"[^@\s]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def tsquery_for(text: str) -> str | None:
-    """``'a' & 'b':*`` for the words typed (the last one as a prefix), or None."""
+    """``'a' & 'b':*`` for the words typed (the last one as a prefix), or None.
+
+    A pasted email address or tracking code is searched as its own exact lexeme: its
+    pieces ('com', 'gmail') would make the index read most of the table.
+    """
     tokens = query_tokens(text)[:MAX_QUERY_TOKENS]
     if not tokens:
         return None
+    if EMAIL.fullmatch(tokens[0]) or clean_reference(text.strip()):
+        return _lexeme(tokens[0])
     parts = [_lexeme(t) for t in tokens]
     parts[-1] += ":*"
     return " & ".join(parts)

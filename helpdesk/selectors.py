@@ -167,7 +167,8 @@ def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:
     if filters.assignee_id:
         query = query.filter(assignee_id=filters.assignee_id)
     if filters.requester:
-        query = query.filter(requester_email__iexact=filters.requester.strip())
+        # Stored lower-cased; an exact match can use the requester-email index.
+        query = query.filter(requester_email=filters.requester.strip().lower())
     if filters.organisation_id:
         query = query.filter(organisation_id=filters.organisation_id)
     if filters.tag:
@@ -248,7 +249,7 @@ def requester_history(*, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     if not ticket.requester_email:
         return []
     return list(
-        Ticket.objects.filter(requester_email=ticket.requester_email)
+        Ticket.objects.filter(requester_email=ticket.requester_email)  # indexed
         .exclude(pk=ticket.pk)
         .select_related("status")
         .only("reference", "subject", "stage", "created_at", "status__agent_label")

@@ -162,6 +162,9 @@ _db["ENGINE"] = "django_tenants.postgresql_backend"
 # would break that (see README "Scaling").
 _db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 _db.setdefault("CONN_HEALTH_CHECKS", True)
+# JIT compilation cost 160-320 ms on the desk's one-off plans over a million tickets,
+# far more than it saved (bench/helpdesk.py).
+_db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 _db.setdefault("TEST", {"NAME": env.str("TEST_DATABASE_NAME", default="test_helpdesk")})
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

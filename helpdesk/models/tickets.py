@@ -42,6 +42,9 @@ class Channel(models.TextChoices):
     CHAT = "chat", _("Chat")
 
 
+ACTIVE = Q(merged_into__isnull=True, stage__in=["new", "open", "pending"])
+
+
 class Ticket(models.Model):
     reference = models.CharField(_("tracking code"), max_length=16, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
@@ -123,6 +126,24 @@ class Ticket(models.Model):
                 fields=["assignee", "stage", "-updated_at"], name="ticket_assignee_stage_upd"
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(
+                fields=["requester_email", "-created_at"], name="ticket_requester_email_created"
+            ),
+            # The open queues: partial indexes over the ~15% of tickets still active.
+            models.Index(
+                fields=["-updated_at", "-id"], condition=ACTIVE, name="ticket_active_updated"
+            ),
+            models.Index(
+                fields=["-priority", "-updated_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_active_priority",
+            ),
+            models.Index(
+                fields=["department", "-updated_at", "-id"],
+                include=["assignee"],
+                condition=ACTIVE,
+                name="ticket_active_dept",
+            ),
             models.Index(fields=["organisation", "-created_at"], name="ticket_org_created"),
             GinIndex(fields=["search_document"], name="ticket_search_gin"),
             GinIndex(fields=["tags"], name="ticket_tags_gin"),
