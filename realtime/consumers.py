@@ -208,10 +208,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if event.get("type") == "access.revoked":
             await self.close(code=CLOSE_REVOKED)
             return
-        await self._send_event(message["id"], event)
+        await self._send_event(message["id"], event, text=message.get("text"))
 
-    async def _send_event(self, event_id: int, event: dict[str, Any]) -> None:
+    async def _send_event(
+        self, event_id: int, event: dict[str, Any], *, text: str | None = None
+    ) -> None:
         if event_id in self.sent_ids:
             return
         self.sent_ids.append(event_id)
-        await self.send_json({"type": "event", "id": event_id, "event": event})
+        if text is not None:
+            await self.send(text_data=text)
+        else:
+            await self.send_json({"type": "event", "id": event_id, "event": event})
