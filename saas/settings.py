@@ -207,7 +207,14 @@ else:
             **_cache_common,
         }
     }
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The in-process layer drops messages past a channel's capacity (100 by default); a
+    # busy agent socket must not lose events under a burst.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 5000},
+        }
+    }
 
 # Without Redis the in-process layer cannot hear other processes (the background worker);
 # web processes then also poll the tenants' event logs this often (seconds).
