@@ -99,6 +99,7 @@ CONNECT_TIMEOUT_S = 120.0
 RETRY_ATTEMPTS, RETRY_PAUSE_S = 3, 2.0  # sockets that failed in the burst
 DRAIN_QUIET_S = 10.0  # stop waiting for stragglers after this long without a delivery
 DRAIN_CAP_S = 180.0
+SETTLE_CAP_S = 600.0  # before a smaller load: the previous one's backlog must be through
 
 
 # --- setup (this process, Django) -----------------------------------------------------
@@ -479,6 +480,7 @@ class Recorder:
         self.target = math.inf
         self.last_delivery = time.monotonic()
         self.last_frame = time.time()  # any frame, measured or not
+        self.capped = False
         self.reached = asyncio.Event()
 
     def start(self, *, department_id: int, after_id: int, target: float = math.inf) -> None:
@@ -487,6 +489,7 @@ class Recorder:
         self.received = 0
         self.department_id, self.after_id = department_id, after_id
         self.target = target
+        self.capped = False
         self.reached = asyncio.Event()
         self.last_delivery = time.monotonic()
         self.active = True
@@ -514,24 +517,35 @@ class Recorder:
         if self.received >= self.target:
             self.reached.set()
 
-    async def settle(self, *, quiet: float = 2.0, cap: float = 60.0) -> None:
+    async def settle(self, *, quiet: float = 2.0, cap: float = 60.0) -> bool:
         """Until no frame at all arrived for ``quiet`` seconds (a backlog is out of the way)."""
         started = time.time()
-        while time.time() - self.last_frame < quiet and time.time() - started < cap:
+        while time.time() - self.last_frame < quiet:
+            if time.time() - started > cap:
+                return False
             await asyncio.sleep(0.25)
+        return True
 
-    async def drain(self, *, quiet: float = DRAIN_QUIET_S, cap: float = DRAIN_CAP_S) -> float:
-        """Wait until the target is reached or deliveries stop; seconds waited."""
+    async def drain(self, *, quiet: float = DRAIN_QUIET_S, cap: float = DRAIN_CAP_S) -> str:
+        """Wait until every expected delivery arrived, deliveries stop, or ``cap`` passes.
+
+        Says how it ended: what is missing after deliveries stopped is lost; what is
+        missing while they still flow at the cap is undelivered (late, maybe not lost).
+        """
         started = time.monotonic()
+        self.last_delivery = max(self.last_delivery, time.monotonic())  # the load just ended
         while not self.reached.is_set():
             now = time.monotonic()
-            if now - self.last_delivery > quiet or now - started > cap:
-                break
+            if now - self.last_delivery > quiet:
+                return f"deliveries stopped {now - started - quiet:.1f}s after the load"
+            if now - started > cap:
+                self.capped = True
+                return f"still arriving {cap:.0f}s after the load (cap)"
             try:
                 await asyncio.wait_for(self.reached.wait(), timeout=0.5)
             except TimeoutError:
                 pass
-        return time.monotonic() - started
+        return f"all arrived {time.monotonic() - started:.1f}s after the load"
 
 
 async def agent_read(agent: Agent, recorder: Recorder) -> None:
@@ -629,6 +643,7 @@ class Row:
     note: str = ""
     verdict: str = ""
     target_rate: float | None = None
+    late: bool = False  # missing deliveries were still arriving when the wait was capped
 
     def percentile(self, fraction: float) -> float | None:
         if not self.latencies_ms:
@@ -670,7 +685,7 @@ def verdict_sustained(row: Row) -> str:
     if p99 is None or p99 > GOAL_P99_MS:
         reasons.append("p99")
     if row.lost:
-        reasons.append("lost")
+        reasons.append("undelivered" if row.late else "lost")
     return "PASS" if not reasons else "FAIL (" + ", ".join(reasons) + ")"
 
 
@@ -785,7 +800,7 @@ async def sustained_http(
         setup=setup, layer=layer, trigger="HTTP PATCH", recorder=recorder, agents=agents,
         department_id=department_id, after=after, load_s=load_s, rate=rate, sockets=sockets,
     )  # fmt: skip
-    row.note = f"{ok} PATCH ok, {failed} failed; drained {drained:.1f}s after the load" + row.note
+    row.note = f"{ok} PATCH ok, {failed} failed; {drained}" + row.note
     return row, cpu
 
 
@@ -849,7 +864,7 @@ async def sustained_worker(
     )  # fmt: skip
     row.note = (
         f"publish p50 {report['publish_p50_ms']:.1f} / p99 {report['publish_p99_ms']:.1f} ms "
-        f"each; drained {drained:.1f}s after the load" + row.note
+        f"each; {drained}" + row.note
     )
     return row, cpu
 
@@ -886,11 +901,16 @@ async def sustained_row(
         lost=sum(lost),
         worst_socket_lost=max(lost, default=0),
         target_rate=rate,
+        late=recorder.capped,
     )
+    missing = "undelivered at the cap (late, not proven lost)" if row.late else "lost"
     row.note = (
-        f"; {len(expected) * len(targets):,} deliveries expected, {sum(lost):,} lost"
+        f"; {len(expected) * len(targets):,} deliveries expected, {sum(lost):,} {missing}"
         f" (worst socket {row.worst_socket_lost})" + sockets_closed(targets)
     )
+    deaf = sum(1 for n in lost if expected and n == len(expected))
+    if deaf:
+        row.note += f"; {deaf} open sockets received none of them"
     row.verdict = verdict_sustained(row)
     return row
 
@@ -992,7 +1012,9 @@ async def setup_measure(
                 )  # fmt: skip
             report.rows.append(row)
             report.cpu.append(f"{row.case} to {row.sockets} sockets: {cpu}")
-            await recorder.settle()  # a backlog must not spill into the next phase
+            # A backlog must not spill into the next phase: wait (bounded) for silence.
+            if not await recorder.settle(cap=SETTLE_CAP_S):
+                report.cpu.append(f"backlog still arriving {SETTLE_CAP_S:.0f}s after {row.case}")
             return row
 
         full = await sustained(len(agents), setup.dept_all, setup.tickets_all)
@@ -1152,7 +1174,7 @@ def report_print(reports: list[SetupReport], server: ServerOptions) -> None:
     for r in reports:
         for row in r.rows:
             rate = "-" if row.rate is None else f"{row.rate:.0f}"
-            lost = "-" if row.lost is None else f"{row.lost:,}"
+            lost = "-" if row.lost is None else f"{row.lost:,}" + ("*" if row.late else "")
             print(
                 f"{row.case:<22} {row.layer:<10} {row.trigger:<28} {row.sockets:>7} "
                 f"{row.events:>6} {rate:>6} {ms(row.percentile(0.5)):>6} "
@@ -1160,6 +1182,8 @@ def report_print(reports: list[SetupReport], server: ServerOptions) -> None:
                 f"{lost:>9}  {row.verdict}"
             )
             print(f"{'':<23}{row.note.lstrip('; ')}")
+    if any(row.late for r in reports for row in r.rows):
+        print(f"* still arriving {DRAIN_CAP_S:.0f}s after the load: counted, but late, not lost")
     print()
     for r in reports:
         for line in r.cpu:
