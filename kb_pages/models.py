@@ -1,24 +1,197 @@
 """Wagtail pages of each tenant's portal. Every tenant schema has its own page tree,
-rooted at a PortalHomePage that its Site serves on the tenant's domain."""
+rooted at a PortalHomePage that its Site serves on the tenant's domain:
+
+    PortalHomePage -> KBIndexPage -> KBCategoryPage (nestable) -> ArticlePage
+"""
 
 from __future__ import annotations
 
+from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
-from wagtail.models import Page
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+
+from kb_pages.blocks import ArticleBodyBlock
+
+
+def user_is_agent(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_agent", False))
 
 
 class PortalHomePage(Page):
-    """The front page of a tenant's customer portal."""
+    """The front page of a tenant's customer portal: a search box, featured categories
+    and featured articles."""
 
     intro = RichTextField(_("introduction"), blank=True)
+    featured_categories = ParentalManyToManyField(
+        "kb_pages.KBCategoryPage",
+        blank=True,
+        related_name="+",
+        verbose_name=_("featured categories"),
+    )
+    featured_articles = ParentalManyToManyField(
+        "kb_pages.ArticlePage",
+        blank=True,
+        related_name="+",
+        verbose_name=_("featured articles"),
+    )
 
-    content_panels = Page.content_panels + [FieldPanel("intro")]
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("featured_categories"),
+        FieldPanel("featured_articles"),
+    ]
     parent_page_types = ["wagtailcore.Page"]
-    max_count = 1
+    subpage_types = ["kb_pages.KBIndexPage"]
     template = "kb_pages/portal_home_page.html"
 
     class Meta:
         verbose_name = _("portal home page")
         verbose_name_plural = _("portal home pages")
+
+    def kb_index(self) -> KBIndexPage | None:
+        return KBIndexPage.objects.child_of(self).live().first()
+
+    def get_context(self, request, *args, **kwargs):
+        from kb_pages import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["kb_index"] = self.kb_index()
+        context["featured_categories"] = selectors.categories_visible(
+            queryset=self.featured_categories.all()
+        )
+        context["featured_articles"] = selectors.articles_visible_to(
+            user=request.user, queryset=self.featured_articles.all()
+        )
+        return context
+
+
+class KBIndexPage(RoutablePageMixin, Page):
+    """The knowledge base's front door: its categories and its search page."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["kb_pages.PortalHomePage"]
+    subpage_types = ["kb_pages.KBCategoryPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("knowledge base index")
+        verbose_name_plural = _("knowledge base indexes")
+
+    def get_context(self, request, *args, **kwargs):
+        from kb_pages import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["categories"] = selectors.categories_visible(
+            queryset=KBCategoryPage.objects.child_of(self)
+        )
+        return context
+
+
+class KBCategoryPage(Page):
+    intro = models.TextField(_("introduction"), blank=True, max_length=500)
+    icon = models.CharField(
+        _("icon"),
+        max_length=8,
+        blank=True,
+        help_text=_("An emoji or short symbol shown next to the category name."),
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("icon")]
+    parent_page_types = ["kb_pages.KBIndexPage", "kb_pages.KBCategoryPage"]
+    subpage_types = ["kb_pages.KBCategoryPage", "kb_pages.ArticlePage"]
+
+    class Meta:
+        verbose_name = _("knowledge base category")
+        verbose_name_plural = _("knowledge base categories")
+
+    def get_context(self, request, *args, **kwargs):
+        from kb_pages import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["subcategories"] = selectors.categories_visible(
+            queryset=KBCategoryPage.objects.child_of(self)
+        )
+        context["articles"] = selectors.articles_visible_to(
+            user=request.user, queryset=ArticlePage.objects.child_of(self)
+        )
+        return context
+
+
+class ArticlePageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "kb_pages.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ArticlePage(Page):
+    summary = models.TextField(
+        _("summary"),
+        blank=True,
+        max_length=300,
+        help_text=_("One or two sentences shown in listings and search results."),
+    )
+    body = StreamField(ArticleBodyBlock(), blank=True, verbose_name=_("body"))
+    tags = ClusterTaggableManager(through=ArticlePageTag, blank=True, verbose_name=_("tags"))
+    internal_only = models.BooleanField(
+        _("internal only"),
+        default=False,
+        help_text=_("Only signed-in agents can see this article, in listings and in search."),
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [FieldPanel("tags"), FieldPanel("internal_only")],
+            heading=_("Audience and tags"),
+        ),
+        InlinePanel("related_links", label=_("Related articles")),
+    ]
+    parent_page_types = ["kb_pages.KBCategoryPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def visible_to(self, user) -> bool:
+        return not self.internal_only or user_is_agent(user)
+
+    def serve(self, request, *args, **kwargs):
+        # The same 404 as a missing page: customers don't learn internal articles exist.
+        if not self.visible_to(request.user):
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from kb_pages import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["related_articles"] = selectors.articles_related(article=self, user=request.user)
+        context["category"] = self.get_parent().specific
+        return context
+
+
+class ArticleRelatedLink(Orderable):
+    article = ParentalKey(ArticlePage, related_name="related_links", on_delete=models.CASCADE)
+    related = models.ForeignKey(
+        ArticlePage,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("related article"),
+    )
+
+    panels = [PageChooserPanel("related", page_type="kb_pages.ArticlePage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("related article")
+        verbose_name_plural = _("related articles")
