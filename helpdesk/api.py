@@ -346,11 +346,18 @@ def tickets_create(request: HttpRequest, payload: TicketIn):
         custom_fields=payload.custom_fields,
         created_by=user if user.is_agent else None,
     )
+    if user.is_manager or (ticket.requester_id and ticket.requester_id == user.pk):
+        # Visible to them whatever its department: answer from the ticket just made.
+        return Status(201, _detail_of(user, ticket))
+    # An agent filing outside their departments gets the same 404 as a read would.
     return Status(201, _detail(user, ticket.reference))
 
 
 def _detail(user: User, reference: str) -> dict[str, Any]:
-    ticket = _reload(user, reference)
+    return _detail_of(user, _reload(user, reference))
+
+
+def _detail_of(user: User, ticket: Ticket) -> dict[str, Any]:
     out = _ticket_out(ticket)
     out["messages"] = selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent)
     return out

@@ -7,12 +7,13 @@ produce a public event.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
 
 from django.db import connection
 
 from helpdesk.models import Message, MessageKind, Ticket
-from realtime.publish import publish_on_commit
+from realtime.publish import publish_many_on_commit, publish_on_commit
 
 VERSION = 1
 
@@ -132,21 +133,25 @@ def ticket_changed(
     *,
     previous_audiences: list[str] | None = None,
     public: bool = True,
+    loaded: bool = False,
 ) -> None:
-    ticket = Ticket.objects.select_related("department", "status", "assignee").get(pk=ticket.pk)
+    """``loaded``: the caller's ``ticket`` is current, relations included (a ticket it just
+    created); otherwise it is read again, as another writer may have changed it."""
+    if not loaded:
+        ticket = Ticket.objects.select_related("department", "status", "assignee").get(pk=ticket.pk)
     staff: TicketEventPayload = {
         "type": kind, "v": VERSION, "ticket": _summary(ticket), "changes": changes or [],
     }  # fmt: skip
     # A transfer or reassignment must also reach the queues the ticket just left.
-    audiences = staff_audiences(ticket) + (previous_audiences or [])
-    publish_on_commit(schema_name=connection.schema_name, audiences=audiences, event=staff)
+    batch: list[tuple[list[str], Mapping[str, Any]]] = [
+        (staff_audiences(ticket) + (previous_audiences or []), staff)
+    ]
     if public:
         customer: PublicTicketEventPayload = {
             "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
         }  # fmt: skip
-        publish_on_commit(
-            schema_name=connection.schema_name, audiences=public_audiences(ticket), event=customer
-        )
+        batch.append((public_audiences(ticket), customer))
+    publish_many_on_commit(schema_name=connection.schema_name, events=batch)
 
 
 def message_created(ticket: Ticket, message: Message) -> None:

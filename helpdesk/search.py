@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from helpdesk.references import clean_reference
 from helpdesk.text import query_tokens, tokenize
@@ -40,13 +42,21 @@ def tsquery_for(text: str) -> str | None:
     return " & ".join(parts)
 
 
+DOCUMENT_SQL = "setweight(array_to_tsvector(%s::text[]), 'A') || array_to_tsvector(%s::text[])"
+
+
+def ticket_document_expression(*, headline: str, body: str) -> RawSQL:
+    """The document as an SQL value, to be written with the row that owns it."""
+    return RawSQL(
+        DOCUMENT_SQL, [tokenize(headline), tokenize(body)], output_field=SearchVectorField()
+    )
+
+
 def ticket_document_set(*, ticket_id: int, headline: str, body: str) -> None:
     """Replace a ticket's document: ``headline`` (subject, code, requester) weighs more."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE helpdesk_ticket SET search_document = "
-            "setweight(array_to_tsvector(%s::text[]), 'A') || array_to_tsvector(%s::text[]) "
-            "WHERE id = %s",
+            f"UPDATE helpdesk_ticket SET search_document = {DOCUMENT_SQL} WHERE id = %s",
             [tokenize(headline), tokenize(body), ticket_id],
         )
 

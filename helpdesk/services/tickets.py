@@ -83,9 +83,13 @@ def _language_of(user: User | None, fallback: str) -> str:
 
 
 def _headline(ticket: Ticket) -> str:
-    return " ".join(
-        [ticket.subject, ticket.reference, ticket.requester_name, ticket.requester_email]
+    return _headline_of(
+        ticket.subject, ticket.reference, ticket.requester_name, ticket.requester_email
     )
+
+
+def _headline_of(subject: str, reference: str, name: str, email: str) -> str:
+    return " ".join([subject, reference, name, email])
 
 
 @transaction.atomic
@@ -138,9 +142,20 @@ def ticket_create(
         "custom_fields": custom_fields or {},
     }
     for _attempt in range(5):  # a clash of two random codes is ~1e-12; retry anyway
+        reference = new_reference()
+        # The search document goes in with the row: a second UPDATE would write a new
+        # version of the row and of every index on a million-row table.
+        document = search.ticket_document_expression(
+            headline=_headline_of(
+                subject[:200], reference, requester_name, requester_email.lower()
+            ),
+            body=text,
+        )
         try:
             with transaction.atomic():
-                ticket = Ticket.objects.create(reference=new_reference(), **fields)
+                ticket = Ticket.objects.create(
+                    reference=reference, search_document=document, **fields
+                )
             break
         except IntegrityError:
             continue
@@ -159,9 +174,11 @@ def ticket_create(
         body_text=text,
     )
     _attach(ticket, message, uploads)
+    # The instance holds the SQL expression: make the field deferred instead, so a later
+    # save() writes only the loaded fields and never overwrites the document.
+    del ticket.search_document
     _event(ticket, author, "created", public=True, channel=channel)
-    search.ticket_document_set(ticket_id=ticket.pk, headline=_headline(ticket), body=text)
-    events.ticket_changed(ticket, "ticket.created")
+    events.ticket_changed(ticket, "ticket.created", loaded=True)
     # Emails are rendered by the worker; the task row commits with the ticket.
     notifications_enqueue(
         kind="created", message=message, language=_language_of(requester, language)
