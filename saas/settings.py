@@ -42,7 +42,10 @@ BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").lower()
 # Port appended to links we build (signup redirect, emails); empty in production.
 PUBLIC_PORT = env.str("PUBLIC_PORT", default="8000" if DEBUG else "")
 PUBLIC_SCHEME = env.str("PUBLIC_SCHEME", default="http" if DEBUG else "https")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}"])
+# Tenants connect their own domains at run time, so the host check is the tenant
+# middleware's (first in MIDDLEWARE): it serves only names in the Domain table and
+# answers 404 to any other (see Django's ALLOWED_HOSTS docs on "*").
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 
 # --- applications ---------------------------------------------------------------------
 # Public schema: the tenant registry, the warm pool, platform staff, the task queue.
@@ -72,6 +75,7 @@ TENANT_APPS = [
     "allauth.account",
     "kb_pages",
     "helpdesk",
+    "branding",
     "realtime",
     "wagtail.api.v3",
     "wagtail.contrib.settings",
@@ -120,6 +124,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "branding.middleware.TenantDefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -142,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "branding.context_processors.brand",
             ],
         },
     },

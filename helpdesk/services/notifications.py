@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.models import User
+from branding.selectors import brand_get
 from helpdesk.models import DepartmentMember, Message, MessageKind, OutboundEmail, Ticket
 from tenants.urls_helpers import current_tenant_url
 
@@ -32,6 +33,7 @@ def email_queue(
 
     if not to:
         return None
+    context = {"brand": brand_get(), **context}  # the tenant's name, header, signature
     with translation.override(language):
         subject = " ".join(render_to_string(f"helpdesk/email/{template}.subject", context).split())
         body_text = render_to_string(f"helpdesk/email/{template}.txt", context)
