@@ -6,8 +6,10 @@ rooted at a PortalHomePage that its Site serves on the tenant's domain:
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -24,7 +26,24 @@ def user_is_agent(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_agent", False))
 
 
-class PortalHomePage(Page):
+class LocalisedPageMixin:
+    """A page speaks its own language: serving it activates its locale, so the portal's
+    chrome, ``lang`` and ``dir`` follow the page, whatever the visitor's cookie said."""
+
+    def activate_own_language(self, request) -> None:
+        translation.activate(self.locale.language_code)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def serve(self, request, *args, **kwargs):
+        self.activate_own_language(request)
+        return super().serve(request, *args, **kwargs)
+
+    def serve_preview(self, request, mode_name):
+        self.activate_own_language(request)
+        return super().serve_preview(request, mode_name)
+
+
+class PortalHomePage(LocalisedPageMixin, Page):
     """The front page of a tenant's customer portal: a search box, featured categories
     and featured articles."""
 
@@ -55,6 +74,31 @@ class PortalHomePage(Page):
         verbose_name = _("portal home page")
         verbose_name_plural = _("portal home pages")
 
+    @classmethod
+    def can_create_at(cls, parent):
+        # One portal per tenant: its homes, one per language, come with the schema.
+        return super().can_create_at(parent) and not cls.objects.exists()
+
+    def route(self, request, path_components):
+        """Routing starts at the home of the visitor's language (Wagtail's ``localized``).
+        A path that exists only in another language's tree (an untranslated article, a
+        link shared by someone reading Persian) is served from there, in its language."""
+        try:
+            return super().route(request, path_components)
+        except Http404:
+            if not path_components:
+                raise
+        homes = sorted(
+            self.get_translations().live().select_related("locale"),
+            key=lambda home: home.locale.language_code != settings.LANGUAGE_CODE,
+        )
+        for home in homes:
+            try:
+                return Page.route(home, request, path_components)
+            except Http404:
+                continue
+        raise Http404
+
     def kb_index(self) -> KBIndexPage | None:
         return KBIndexPage.objects.child_of(self).live().first()
 
@@ -72,7 +116,7 @@ class PortalHomePage(Page):
         return context
 
 
-class KBIndexPage(RoutablePageMixin, Page):
+class KBIndexPage(LocalisedPageMixin, RoutablePageMixin, Page):
     """The knowledge base's front door: its categories and its search page."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -96,7 +140,7 @@ class KBIndexPage(RoutablePageMixin, Page):
         return context
 
 
-class KBCategoryPage(Page):
+class KBCategoryPage(LocalisedPageMixin, Page):
     intro = models.TextField(_("introduction"), blank=True, max_length=500)
     icon = models.CharField(
         _("icon"),
@@ -132,7 +176,7 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(Page):
+class ArticlePage(LocalisedPageMixin, Page):
     summary = models.TextField(
         _("summary"),
         blank=True,

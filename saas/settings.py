@@ -85,6 +85,8 @@ TENANT_APPS = [
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
+    "wagtail.locales",
+    "wagtail.contrib.simple_translation",
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",
@@ -292,7 +294,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
-WAGTAIL_I18N_ENABLED = False
+# The knowledge base has an en, fa and ar page tree per tenant, linked as translations.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # --- static and media -----------------------------------------------------------------

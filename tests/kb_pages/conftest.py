@@ -25,8 +25,12 @@ def signed_in(tenant, role: str):
     return client
 
 
+def home_in(language_code: str) -> PortalHomePage:
+    return PortalHomePage.objects.get(locale__language_code=language_code)
+
+
 def english_home() -> PortalHomePage:
-    return PortalHomePage.objects.get(locale__language_code="en")
+    return home_in("en")
 
 
 def add_page(parent: Page, page: Page) -> Page:
@@ -42,8 +46,9 @@ def body(*blocks: tuple[str, object]) -> list[dict]:
 
 
 def build_kb(home: PortalHomePage, *, prefix: str = "") -> dict[str, Page]:
-    """A small knowledge base under ``home``: one category, a public and an internal article."""
-    index = add_page(home, KBIndexPage(title=f"{prefix}Knowledge base", slug="kb"))
+    """A small knowledge base under ``home``'s index: one category, a public and an
+    internal article."""
+    index = KBIndexPage.objects.child_of(home).get()  # every home comes with one
     category = add_page(
         index, KBCategoryPage(title=f"{prefix}Accounts", slug="accounts", icon="🔑")
     )
