@@ -8,6 +8,7 @@ Accept-Language we offer. Placed right after LocaleMiddleware.
 from __future__ import annotations
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -25,7 +26,12 @@ def _supported(code: str | None) -> bool:
 
 
 def visitor_chose_language(request) -> bool:
-    """True when LocaleMiddleware found the language in the cookie or Accept-Language."""
+    """True when LocaleMiddleware found the language in the URL, cookie or Accept-Language."""
+    urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+    if is_language_prefix_patterns_used(urlconf)[0] and translation.get_language_from_path(
+        request.path_info
+    ):
+        return True
     if _supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)):
         return True
     for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):

@@ -20,6 +20,16 @@ def register_domain_urls():
     ]
 
 
+@hooks.register("register_permissions")
+def register_domain_permission():
+    # So the group editor offers it: Wagtail lists only the settings' own "change".
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(
+        content_type__app_label="branding", codename="manage_custom_domains"
+    )
+
+
 class _DomainsMenuItem(MenuItem):
     def is_shown(self, request):
         return request.user.has_perm(MANAGE_DOMAINS)

@@ -107,3 +107,14 @@ def test_a_visitors_own_choice_wins_over_the_tenants_default(
     html = client.get("/track/").content.decode()
 
     assert f'lang="{expected}"' in html
+
+
+def test_a_language_in_the_url_wins_over_the_tenants_default(alpha, in_alpha, settings):
+    settings.ROOT_URLCONF = "tests.branding.urls_i18n"
+    set_brand(default_language="fa")
+
+    prefixed = alpha.client().get("/ar/hello/").content.decode()
+    bare = alpha.client().get("/hello/", follow=True)
+
+    assert 'lang="ar"' in prefixed
+    assert bare.redirect_chain[-1][0] == "/fa/hello/"  # no choice: the tenant's default

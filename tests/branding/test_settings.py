@@ -21,6 +21,7 @@ def test_the_brand_setting_is_in_the_admin_settings_menu(alpha, in_alpha):
     page = client.get(settings_url())
 
     assert "/admin/settings/branding/brandsettings/" in home
+    assert "/admin/domains/" in home  # the custom domains screen sits next to it
     assert page.status_code == 200
     assert 'name="primary_colour"' in page.content.decode()
 
