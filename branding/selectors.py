@@ -42,6 +42,7 @@ class Brand:
 
 
 def brand_cache_key(schema_name: str) -> str:
+    # Bump the version when Brand's fields change: old pickles must not be read back.
     return f"branding:brand:v1:{schema_name}"
 
 

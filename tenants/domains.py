@@ -7,6 +7,7 @@ so these functions work the same from a tenant's request, a task or a shell.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.context import public_schema
 from tenants.models import Domain, Tenant
+
+logger = logging.getLogger(__name__)
 
 # More than enough for brands with a few regional portals; keeps a compromised admin
 # account from parking thousands of names on us.
@@ -110,6 +113,8 @@ def domain_add(*, tenant: Tenant, domain: str) -> Domain:
     domain = normalise_domain(domain)
     validate_custom_domain(domain)
     with public_schema():
+        # One add at a time per tenant, so two at once cannot both pass the limit.
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").first()
         owner = Domain.objects.filter(domain=domain).values_list("tenant_id", flat=True).first()
         if owner == tenant.pk:
             raise ValidationError(
@@ -133,13 +138,16 @@ def domain_add(*, tenant: Tenant, domain: str) -> Domain:
         try:
             # A concurrent add of the same name loses on the unique index, not silently.
             with transaction.atomic():
-                return Domain.objects.create(domain=domain, tenant=tenant, is_primary=False)
+                added = Domain.objects.create(domain=domain, tenant=tenant, is_primary=False)
         except IntegrityError:
             raise ValidationError(
                 _("%(domain)s is already in use. Choose another domain."),
                 code="taken",
                 params={"domain": domain},
             ) from None
+    # Operators watch for these: a new name needs a TLS certificate at the proxy.
+    logger.info("custom domain %s added for %s", domain, tenant.schema_name)
+    return added
 
 
 @transaction.atomic
@@ -158,3 +166,4 @@ def domain_remove(*, tenant: Tenant, domain_id: int) -> None:
                 params={"base": settings.BASE_DOMAIN},
             )
         domain.delete()
+    logger.info("custom domain %s removed from %s", domain.domain, tenant.schema_name)
