@@ -15,11 +15,13 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
+from wagtail.search import index
 
 from kb_pages.blocks import ArticleBodyBlock
+from kb_pages.text import search_document
 
 
 def user_is_agent(user) -> bool:
@@ -139,6 +141,15 @@ class KBIndexPage(LocalisedPageMixin, RoutablePageMixin, Page):
         )
         return context
 
+    def search_url(self) -> str:
+        return self.url + self.reverse_subpage("search")
+
+    @path("search/", name="search")
+    def search_route(self, request):
+        from kb_pages import views
+
+        return views.search(request, kb_index=self)
+
 
 class KBCategoryPage(LocalisedPageMixin, Page):
     intro = models.TextField(_("introduction"), blank=True, max_length=500)
@@ -203,9 +214,29 @@ class ArticlePage(LocalisedPageMixin, Page):
     parent_page_types = ["kb_pages.KBCategoryPage"]
     subpage_types: list[str] = []
 
+    # Wagtail's own fields keep the admin's page search working; the portal searches the
+    # normalised copies (see kb_pages.text), which fold what Persian and Arabic keyboards
+    # type differently.
+    search_fields = Page.search_fields + [
+        index.SearchField("search_title", boost=3),
+        index.SearchField("search_text"),
+        index.AutocompleteField("search_title"),
+        index.FilterField("internal_only"),
+    ]
+
     class Meta:
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+
+    @property
+    def search_title(self) -> str:
+        return search_document(self.title)
+
+    @property
+    def search_text(self) -> str:
+        body = self.body.stream_block.get_searchable_content(self.body)
+        tags = [tag.name for tag in self.tags.all()]
+        return search_document(self.summary, *body, *tags)
 
     def visible_to(self, user) -> bool:
         return not self.internal_only or user_is_agent(user)

@@ -5,8 +5,12 @@ articles for signed-in agents alone."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from wagtail.models import Locale
 
 from kb_pages.models import ArticlePage, KBCategoryPage, user_is_agent
+from kb_pages.text import query_terms
+
+SEARCH_LIMIT_MAX = 50
 
 
 def articles_visible_to(*, user, queryset: QuerySet | None = None) -> QuerySet:
@@ -30,3 +34,32 @@ def articles_related(*, article: ArticlePage, user) -> list[ArticlePage]:
     )
     by_id = {page.pk: page for page in visible}
     return [by_id[pk] for pk in related_ids if pk in by_id]
+
+
+def articles_search(
+    *, query: str, locale: Locale | str | None, user, limit: int = 10
+) -> list[ArticlePage]:
+    """Articles matching ``query`` best first, in ``locale`` (a Locale or a language code;
+    None for every language), only those ``user`` may see.
+
+    Runs on Wagtail's database search backend (PostgreSQL full text) over the normalised
+    copies ArticlePage indexes, in the current tenant's schema (the index tables live
+    there). Every word must match; if none does, any word may, so a whole sentence typed
+    into the new-ticket form still finds the article that shares its key words.
+    """
+    terms = query_terms(query)
+    limit = max(0, min(limit, SEARCH_LIMIT_MAX))
+    if not terms or not limit:
+        return []
+    articles = articles_visible_to(user=user).order_by()
+    if isinstance(locale, str):
+        locale = Locale.objects.filter(language_code=locale).first()
+        if locale is None:
+            return []
+    if locale is not None:
+        articles = articles.filter(locale=locale)
+    text = " ".join(terms)
+    found = list(articles.search(text, operator="and")[:limit])
+    if not found and len(terms) > 1:
+        found = list(articles.search(text, operator="or")[:limit])
+    return found
