@@ -17,17 +17,23 @@ from helpdesk.references import clean_reference
 GUEST_SALT = "helpdesk.guest-ticket"
 
 
-def ticket_visibility(user: User) -> Q | None:
-    """A filter for the tickets ``user`` may see, or None for "all of them"."""
+def agent_department_ids(user: User) -> list[int]:
+    return list(DepartmentMember.objects.filter(user=user).values_list("department_id", flat=True))
+
+
+def ticket_visibility(user: User, *, departments: list[int] | None = None) -> Q | None:
+    """A filter for the tickets ``user`` may see, or None for "all of them".
+
+    ``departments``: the agent's department ids when the caller already read them.
+    """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_manager:
         return None
     if user.is_agent:
         # Department ids first (a handful), so ticket queries need no membership join.
-        departments = list(
-            DepartmentMember.objects.filter(user=user).values_list("department_id", flat=True)
-        )
+        if departments is None:
+            departments = agent_department_ids(user)
         return Q(department_id__in=departments) | Q(assignee=user)
     visible = Q(requester=user)
     profile = getattr(user, "customer_profile", None)
@@ -36,9 +42,14 @@ def ticket_visibility(user: User) -> Q | None:
     return visible
 
 
-def tickets_visible_to(user: User, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+def tickets_visible_to(
+    user: User,
+    queryset: QuerySet[Ticket] | None = None,
+    *,
+    departments: list[int] | None = None,
+) -> QuerySet[Ticket]:
     queryset = Ticket.objects.all() if queryset is None else queryset
-    visible = ticket_visibility(user)
+    visible = ticket_visibility(user, departments=departments)
     return queryset if visible is None else queryset.filter(visible)
 
 

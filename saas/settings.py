@@ -173,6 +173,16 @@ _db.setdefault("CONN_HEALTH_CHECKS", True)
 # JIT compilation cost 160-320 ms on the desk's one-off plans over a million tickets,
 # far more than it saved (bench/helpdesk.py).
 _db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# A pool of open connections (psycopg_pool, Django's "pool" option): connecting costs
+# 4-5 ms, which every request paid with CONN_MAX_AGE=0. django-tenants sets the
+# search_path again on each checkout (its close() forgets the schema it set), so a
+# pooled connection never carries a tenant over. Django allows no pool with
+# persistent connections; DB_POOL_MAX_SIZE=0 turns it off.
+_pool_max = env.int("DB_POOL_MAX_SIZE", default=20)
+if _pool_max and not _db["CONN_MAX_AGE"]:
+    _db["OPTIONS"].setdefault(
+        "pool", {"min_size": min(2, _pool_max), "max_size": _pool_max, "timeout": 10}
+    )
 _db.setdefault("TEST", {"NAME": env.str("TEST_DATABASE_NAME", default="test_helpdesk")})
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

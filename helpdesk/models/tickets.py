@@ -144,6 +144,12 @@ class Ticket(models.Model):
                 condition=ACTIVE,
                 name="ticket_active_dept",
             ),
+            # "Waiting on customer": the planner reads the whole table for it otherwise.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(merged_into__isnull=True, stage="pending"),
+                name="ticket_waiting_updated",
+            ),
             models.Index(fields=["organisation", "-created_at"], name="ticket_org_created"),
             GinIndex(fields=["search_document"], name="ticket_search_gin"),
             GinIndex(fields=["tags"], name="ticket_tags_gin"),

@@ -80,6 +80,9 @@ def filters_from(params: QueryDict) -> selectors.TicketFilters:
 def queue(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET)
     page = selectors.desk_tickets(user=request.user, filters=filters)
+    labels = dict(Priority.choices)  # get_priority_display() hashes the choices per row
+    for ticket in page.tickets:
+        ticket.priority_label = labels[ticket.priority]
     params = request.GET.copy()
     params.pop("cursor", None)
     return render(
@@ -91,9 +94,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": selectors.queue_counts(user=request.user),
             "departments": selectors.departments_for_agent(user=request.user),
             "statuses": StatusCategory.choices,
-            "ticket_statuses": TicketStatus.objects.all(),
+            "ticket_statuses": TicketStatus.objects.only("id", "agent_label"),
             "priorities": Priority.choices,
-            "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
+            # Listed twice (filter and bulk assign): read once.
+            "agents": _agent_choices(),
             "saved_views": SavedView.objects.filter(owner=request.user),
             "query_string": params.urlencode(),
             # New tickets appear live only where they surely belong: an unfiltered queue.
@@ -127,6 +131,16 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         SavedView.objects.create(owner=request.user, name=name, query=query)
         messages.success(request, _("View saved."))
     return redirect(f"/desk/?{query}")
+
+
+def _agent_choices() -> list[tuple[int, str]]:
+    """(id, name) of every active agent: plain pairs render far cheaper than users."""
+    return [
+        (pk, name or email)
+        for pk, name, email in User.objects.filter(is_staff=True, is_active=True)
+        .order_by("name")
+        .values_list("pk", "name", "email")
+    ]
 
 
 def _canned(ticket: Ticket, agent: User) -> list[tuple[str, str]]:
@@ -173,7 +187,7 @@ def _ticket_page(
             "seen_message": selectors.latest_message_id(ticket=ticket),
             "collision": collision,
             "departments": Department.objects.exclude(pk=ticket.department_id),
-            "agents": User.objects.filter(is_staff=True, is_active=True).order_by("name"),
+            "agents": _agent_choices(),
             "linked": list(ticket.linked_incidents.only("reference", "subject")),
             "related": selectors.related_tickets(ticket=ticket),
             "profile": getattr(ticket.requester, "customer_profile", None)
