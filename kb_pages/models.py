@@ -187,7 +187,7 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(LocalisedPageMixin, Page):
+class ArticlePage(LocalisedPageMixin, RoutablePageMixin, Page):
     summary = models.TextField(
         _("summary"),
         blank=True,
@@ -243,16 +243,36 @@ class ArticlePage(LocalisedPageMixin, Page):
 
     def serve(self, request, *args, **kwargs):
         # The same 404 as a missing page: customers don't learn internal articles exist.
+        # Every route of the article (its feedback too) passes through here.
         if not self.visible_to(request.user):
             raise Http404
         return super().serve(request, *args, **kwargs)
 
+    @path("")
+    def index_route(self, request, *args, **kwargs):
+        from kb_pages import services
+
+        if request.method == "GET" and not getattr(request, "is_preview", False):
+            services.article_record_view(article=self)
+        return super().index_route(request, *args, **kwargs)
+
+    @path("feedback/", name="feedback")
+    def feedback_route(self, request):
+        from kb_pages import views
+
+        return views.article_feedback(request, article=self)
+
+    def feedback_url(self) -> str:
+        return self.url + self.reverse_subpage("feedback")
+
     def get_context(self, request, *args, **kwargs):
         from kb_pages import selectors
+        from kb_pages.forms import ArticleFeedbackForm
 
         context = super().get_context(request, *args, **kwargs)
         context["related_articles"] = selectors.articles_related(article=self, user=request.user)
         context["category"] = self.get_parent().specific
+        context.setdefault("feedback_form", ArticleFeedbackForm())
         return context
 
 
@@ -270,3 +290,56 @@ class ArticleRelatedLink(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = _("related article")
         verbose_name_plural = _("related articles")
+
+
+class ArticleStats(models.Model):
+    """Counters kept off the page row: a view must not touch the page (or its revisions),
+    and publishing a revision must not overwrite the count."""
+
+    article = models.OneToOneField(
+        ArticlePage, primary_key=True, on_delete=models.CASCADE, related_name="stats"
+    )
+    views = models.PositiveBigIntegerField(_("views"), default=0)
+    last_viewed_at = models.DateTimeField(_("last viewed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("article statistics")
+        verbose_name_plural = _("article statistics")
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.views}"
+
+
+class ArticleVote(models.Model):
+    """One "Was this helpful?" answer per reader per article; answering again replaces it.
+    ``voter_key`` is "user:<id>" for signed-in readers, "session:<key>" for the others."""
+
+    article = models.ForeignKey(
+        ArticlePage, on_delete=models.CASCADE, related_name="votes", verbose_name=_("article")
+    )
+    voter_key = models.CharField(max_length=80, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True, max_length=1000)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("article vote")
+        verbose_name_plural = _("article votes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "voter_key"], name="kb_pages_one_vote_per_reader"
+            )
+        ]
+        indexes = [models.Index(fields=["article", "helpful"], name="kb_vote_article_helpful")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {'+' if self.helpful else '-'}"

@@ -4,7 +4,8 @@ articles for signed-in agents alone."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, FloatField, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce, NullIf
 from wagtail.models import Locale
 
 from kb_pages.models import ArticlePage, KBCategoryPage, user_is_agent
@@ -63,3 +64,20 @@ def articles_search(
     if not found and len(terms) > 1:
         found = list(articles.search(text, operator="or")[:limit])
     return found
+
+
+def article_report() -> QuerySet:
+    """Every article with its views, yes/no votes and share of "yes" (None before any vote),
+    for the admin report: most viewed, least helpful."""
+    return (
+        ArticlePage.objects.select_related("locale")
+        .annotate(
+            view_count=Coalesce(F("stats__views"), 0),
+            helpful_yes=Count("votes", filter=Q(votes__helpful=True)),
+            helpful_no=Count("votes", filter=Q(votes__helpful=False)),
+        )
+        .annotate(
+            helpful_share=Cast(F("helpful_yes"), FloatField())
+            / NullIf(F("helpful_yes") + F("helpful_no"), 0)
+        )
+    )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.models import Locale, Site
 from wagtail.search import index
 
-from kb_pages.models import PortalHomePage
+from kb_pages.forms import COMMENT_MAX_LENGTH
+from kb_pages.models import ArticlePage, ArticleStats, ArticleVote, PortalHomePage
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -41,3 +45,48 @@ def site_bind_to_tenant(*, tenant: Tenant, owner: OwnerDetails | None = None) ->
     site.root_page = home
     site.save()
     return site
+
+
+def article_record_view(*, article: ArticlePage) -> None:
+    """Count one view: a single upsert on the counter row, no page save, no revision."""
+    table = connection.ops.quote_name(ArticleStats._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (article_id, views, last_viewed_at) VALUES (%s, 1, %s)"
+            f" ON CONFLICT (article_id) DO UPDATE"
+            f" SET views = {table}.views + 1, last_viewed_at = EXCLUDED.last_viewed_at",
+            [article.pk, timezone.now()],
+        )
+
+
+def article_vote(
+    *, article: ArticlePage, helpful: bool, comment: str = "", user=None, session_key: str = ""
+) -> ArticleVote:
+    """Record a reader's "Was this helpful?" answer; a second answer replaces the first."""
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            _("Please keep your comment under %(limit)d characters.")
+            % {"limit": COMMENT_MAX_LENGTH},
+            code="too_long",
+        )
+    signed_in = bool(user is not None and user.is_authenticated)
+    if signed_in:
+        voter_key = f"user:{user.pk}"
+    elif session_key:
+        voter_key = f"session:{session_key}"
+    else:
+        raise ValidationError(_("Your browser must accept cookies to vote."), code="no_session")
+    values = {"helpful": helpful, "comment": comment, "user": user if signed_in else None}
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                vote, _created = ArticleVote.objects.update_or_create(
+                    article=article, voter_key=voter_key, defaults=values
+                )
+            return vote
+        except IntegrityError:
+            # Two answers from the same reader at once: the other one created the row.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
