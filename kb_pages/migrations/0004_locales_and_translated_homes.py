@@ -84,7 +84,12 @@ def create_translated_trees(apps, schema_editor):
             PortalHomePage,
             root,
             home_type,
-            title=TITLES[code]["home"],
+            # An existing tenant's home already carries its name; keep it in every language.
+            title=(
+                english_home.title
+                if english_home.title != TITLES["en"]["home"]
+                else TITLES[code]["home"]
+            ),
             slug=f"home-{code}",
             locale=locales[code],
             translation_key=english_home.translation_key,
