@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -25,18 +26,20 @@ from wagtail.api.v3.auth import BearerTokenAuth
 
 from accounts.models import User
 from helpdesk import selectors
-from helpdesk.access import ticket_get_for_user_or_404, tickets_visible_to
+from helpdesk.access import agent_department_ids, ticket_get_for_user_or_404, tickets_visible_to
 from helpdesk.models import (
     Category,
     Channel,
     CustomerProfile,
     Department,
     Level,
+    Message,
     Priority,
     Ticket,
     TicketStatus,
 )
 from helpdesk.services import tickets as ticket_services
+from helpdesk.services.tickets import NewTicket
 
 api = NinjaAPI(
     title="Helpdesk API",
@@ -301,15 +304,52 @@ def tickets_list(request: HttpRequest, filters: Query[TicketFiltersIn]):
     return {"items": [_ticket_out(t) for t in page.tickets], "next_cursor": page.next_cursor}
 
 
-@api.post("/tickets", response={201: TicketDetailOut}, tags=["tickets"])
-def tickets_create(request: HttpRequest, payload: TicketIn):
-    user: User = request.user
-    department = _department(payload.department)
+class _Lookups:
+    """Departments, categories and requesters a create needs: read for one ticket, or
+    read once for a whole batch (``preload``)."""
+
+    def __init__(self) -> None:
+        self.departments: dict[str, Department] | None = None
+        self.categories: dict[int, Category] | None = None
+        self.people: dict[str, User] | None = None
+
+    def preload(self, payloads: list[TicketIn]) -> None:
+        self.departments = {}
+        for department in Department.objects.all():
+            self.departments[str(department.pk)] = self.departments[department.slug] = department
+        wanted = {p.category for p in payloads if p.category is not None}
+        self.categories = {c.pk: c for c in Category.objects.filter(pk__in=wanted)}
+        emails = {(p.requester_email or "").strip().lower() for p in payloads}
+        self.people = {u.email.lower(): u for u in User.objects.filter(email__in=emails - {""})}
+
+    def department(self, value: str) -> Department:
+        if self.departments is None:
+            return _department(value)
+        department = self.departments.get(value)
+        if department is None:
+            raise DjangoValidationError({"department": ["No such department."]}, code="department")
+        return department
+
+    def category(self, pk: int, department: Department) -> Category | None:
+        if self.categories is None:
+            return Category.objects.filter(pk=pk, department=department).first()
+        category = self.categories.get(pk)
+        return category if category and category.department_id == department.pk else None
+
+    def person(self, email: str) -> User | None:
+        if self.people is None:
+            return User.objects.filter(email=email).first()
+        return self.people.get(email)
+
+
+def _new_ticket(user: User, payload: TicketIn, lookups: _Lookups) -> NewTicket:
+    """What the payload asks for, checked against what ``user`` may do."""
+    department = lookups.department(payload.department)
     if not user.is_agent and not department.is_public:
         raise DjangoValidationError({"department": ["No such department."]}, code="department")
     category = None
     if payload.category is not None:
-        category = Category.objects.filter(pk=payload.category, department=department).first()
+        category = lookups.category(payload.category, department)
         if category is None:
             raise DjangoValidationError({"category": ["No such category here."]}, code="category")
     requester, email = user, ""
@@ -321,18 +361,16 @@ def tickets_create(request: HttpRequest, payload: TicketIn):
                 code="requester_email",
             )
         email = payload.requester_email.strip().lower()
-        from django.core.validators import validate_email
-
         try:
             validate_email(email)
         except DjangoValidationError as error:
             raise DjangoValidationError(
                 {"requester_email": ["Enter a valid email address."]}, code="requester_email"
             ) from error
-        requester = User.objects.filter(email=email).first()
+        requester = lookups.person(email)
         if requester is not None and requester.is_agent:
             requester = None
-    ticket = ticket_services.ticket_create(
+    return NewTicket(
         subject=payload.subject,
         body_text=payload.body,
         department=department,
@@ -346,20 +384,87 @@ def tickets_create(request: HttpRequest, payload: TicketIn):
         custom_fields=payload.custom_fields,
         created_by=user if user.is_agent else None,
     )
+
+
+@api.post("/tickets", response={201: TicketDetailOut}, tags=["tickets"])
+def tickets_create(request: HttpRequest, payload: TicketIn):
+    user: User = request.user
+    opened = ticket_services.ticket_open(_new_ticket(user, payload, _Lookups()))
+    ticket = opened.ticket
     if user.is_manager or (ticket.requester_id and ticket.requester_id == user.pk):
-        # Visible to them whatever its department: answer from the ticket just made.
-        return Status(201, _detail_of(user, ticket))
+        # Visible to them whatever its department: answer from the rows just written.
+        return Status(201, _detail_of(user, ticket, messages=[opened.message]))
     # An agent filing outside their departments gets the same 404 as a read would.
     return Status(201, _detail(user, ticket.reference))
+
+
+class TicketBatchIn(Schema):
+    tickets: list[TicketIn] = Field(..., min_length=1, max_length=ticket_services.MAX_BATCH)
+
+
+class TicketBatchOut(Schema):
+    items: list[TicketOut]
+
+
+@api.post("/tickets/batch", response={201: TicketBatchOut}, tags=["tickets"])
+def tickets_create_batch(request: HttpRequest, payload: TicketBatchIn):
+    """Up to 100 tickets in one call, all or none (imports, integrations).
+
+    Agents and managers only; an agent files only into their own departments. A
+    rejected item is named in the error's ``fields``: ``tickets.3.subject``.
+    """
+    user: User = request.user
+    _agent_only(user)
+    lookups = _Lookups()
+    lookups.preload(payload.tickets)
+    allowed = None if user.is_manager else set(agent_department_ids(user))
+    items, errors = [], {}
+    for index, item in enumerate(payload.tickets):
+        try:
+            new = _new_ticket(user, item, lookups)
+            if allowed is not None and new.department.pk not in allowed:
+                raise DjangoValidationError(
+                    {"department": ["You may file only into your own departments."]},
+                    code="department",
+                )
+        except DjangoValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"tickets.{index}.{field}"] = messages
+            continue
+        try:  # the service's own checks (subject, body), so one answer names every problem
+            ticket_services.ticket_check(new)
+        except DjangoValidationError as error:
+            errors[f"tickets.{index}"] = error.messages
+            continue
+        items.append(new)
+    if errors:
+        raise DjangoValidationError(errors, code="invalid_item")
+    try:
+        opened = ticket_services.tickets_open_many(items)
+    except DjangoValidationError as error:  # the service's own checks, keyed by item
+        raise DjangoValidationError(
+            {
+                f"tickets.{index}": messages
+                for index, messages in getattr(error, "message_dict", {"_": error.messages}).items()
+            },
+            code="invalid_item",
+        ) from error
+    return Status(201, {"items": [_ticket_out(o.ticket) for o in opened]})
 
 
 def _detail(user: User, reference: str) -> dict[str, Any]:
     return _detail_of(user, _reload(user, reference))
 
 
-def _detail_of(user: User, ticket: Ticket) -> dict[str, Any]:
+def _detail_of(
+    user: User, ticket: Ticket, *, messages: list[Message] | None = None
+) -> dict[str, Any]:
     out = _ticket_out(ticket)
-    out["messages"] = selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent)
+    out["messages"] = (
+        messages
+        if messages is not None
+        else selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent)
+    )
     return out
 
 

@@ -7,7 +7,7 @@ produce a public event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 from django.db import connection
@@ -151,6 +151,21 @@ def ticket_changed(
             "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
         }  # fmt: skip
         batch.append((public_audiences(ticket), customer))
+    publish_many_on_commit(schema_name=connection.schema_name, events=batch)
+
+
+def tickets_created(tickets: Sequence[Ticket]) -> None:
+    """``ticket.created`` (staff) and ``ticket.updated`` (public) for tickets just made in
+    one batch, relations loaded; one INSERT for all their events."""
+    batch: list[tuple[list[str], Mapping[str, Any]]] = []
+    for ticket in tickets:
+        staff: TicketEventPayload = {
+            "type": "ticket.created", "v": VERSION, "ticket": _summary(ticket), "changes": [],
+        }  # fmt: skip
+        customer: PublicTicketEventPayload = {
+            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
+        }  # fmt: skip
+        batch += [(staff_audiences(ticket), staff), (public_audiences(ticket), customer)]
     publish_many_on_commit(schema_name=connection.schema_name, events=batch)
 
 

@@ -208,3 +208,97 @@ def test_cursor_pagination(api, new_ticket, monkeypatch):
             break
 
     assert sorted(seen) == sorted(made)
+
+
+# --- batch creation ---------------------------------------------------------------------
+
+
+def _batch(n: int, **changes) -> dict:
+    return {
+        "tickets": [
+            {**NEW, "subject": f"Import {i}", "requester_email": f"c{i}@shop.example", **changes}
+            for i in range(n)
+        ]
+    }
+
+
+def test_a_batch_opens_every_ticket_with_its_message_history_events_and_emails(api):
+    from django_tasks_db.models import DBTaskResult
+
+    from helpdesk.models import TicketEvent
+    from realtime.models import Event
+    from tenants.context import public_schema
+
+    last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with public_schema():
+        queued_before = DBTaskResult.objects.filter(
+            task_path__endswith="notifications_send"
+        ).count()
+
+    response = api("post", "/tickets/batch", role="manager", body=_batch(3))
+
+    assert response.status_code == 201, response.content
+    items = response.json()["items"]
+    assert [i["subject"] for i in items] == ["Import 0", "Import 1", "Import 2"]
+    assert len({i["reference"] for i in items}) == 3
+    tickets = Ticket.objects.filter(reference__in=[i["reference"] for i in items])
+    assert sorted(t.requester_email for t in tickets) == [f"c{i}@shop.example" for i in range(3)]
+    assert Message.objects.filter(ticket__in=tickets).count() == 3
+    assert TicketEvent.objects.filter(ticket__in=tickets, kind="created").count() == 3
+    # Found by search like any other ticket: the document went in with the row.
+    found = api("get", "/tickets?queue=all&q=parcel", role="manager").json()["items"]
+    assert {i["reference"] for i in items} <= {t["reference"] for t in found}
+    emitted = Event.objects.filter(pk__gt=last_event).order_by("pk")
+    assert [e.payload["type"] for e in emitted] == ["ticket.created", "ticket.updated"] * 3
+    assert [e.payload["ticket"]["reference"] for e in emitted][::2] == [
+        i["reference"] for i in items
+    ]
+    with public_schema():
+        queued = DBTaskResult.objects.filter(task_path__endswith="notifications_send").count()
+    assert queued - queued_before == 3
+
+
+def test_a_batch_with_one_bad_item_saves_nothing_and_names_the_item(api):
+    body = _batch(3)
+    body["tickets"][1]["department"] = "no-such-department"
+    body["tickets"][2]["body"] = "   "  # passes the schema, not the service
+    before = Ticket.objects.count()
+
+    response = api("post", "/tickets/batch", role="manager", body=body)
+
+    assert response.status_code == 400, response.content
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"tickets.1.department", "tickets.2"}
+    assert Ticket.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"tickets": []}, 422, "invalid"),
+        ({"tickets": [NEW] * 101}, 422, "invalid"),
+        ({"tickets": "nope"}, 422, "invalid"),
+        ("not json", 400, "error"),
+    ],
+)
+def test_batch_size_and_shape_are_checked(api, body, status, code):
+    before = Ticket.objects.count()
+
+    response = api("post", "/tickets/batch", role="manager", body=body)
+
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    assert Ticket.objects.count() == before
+
+
+def test_customers_cannot_batch_and_agents_only_into_their_departments(api):
+    customer = api("post", "/tickets/batch", role="customer", body=_batch(1))
+    outside = api("post", "/tickets/batch", role="agent", body=_batch(1, department="billing"))
+    inside = api("post", "/tickets/batch", role="agent", body=_batch(1))
+
+    assert customer.status_code == 403
+    assert outside.status_code == 400
+    assert outside.json()["error"]["fields"] == {
+        "tickets.0.department": ["You may file only into your own departments."]
+    }
+    assert inside.status_code == 201
