@@ -326,6 +326,9 @@ STORAGES = {
     else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Tenant hosts serve their own public media (Wagtail images) at MEDIA_URL (saas/media.py);
+# turn off when a CDN or a separate user-content domain serves it.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 
 # --- wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Helpdesk"

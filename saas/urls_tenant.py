@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts import views as account_views
 from helpdesk.api import api as helpdesk_api
 from saas.health import healthz
+from saas.media import media_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", helpdesk_api.urls),
     path("", include("helpdesk.urls")),
     path("documents/", include(wagtaildocs_urls)),
+    *media_urlpatterns(),  # this tenant's public images; never attachments or documents
     # Wagtail's page tree last: it answers every other path of the portal.
     path("", include(wagtail_urls)),
 ]
