@@ -343,3 +343,36 @@ class ArticleVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}: {'+' if self.helpful else '-'}"
+
+
+class Deflection(models.Model):
+    """A new-ticket form that ended without a ticket: the customer said a suggested article
+    answered their question. One row per form session (``form_key``, from the signed token
+    the form was rendered with), however often its button is pressed."""
+
+    form_key = models.CharField(max_length=64, unique=True, editable=False)
+    article = models.ForeignKey(
+        ArticlePage,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="deflections",
+        verbose_name=_("article"),
+    )
+    language = models.CharField(_("language"), max_length=10)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    session_key = models.CharField(max_length=40, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("deflected ticket")
+        verbose_name_plural = _("deflected tickets")
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.created_at:%Y-%m-%d}"

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log
 from wagtail.models import Locale, Site
 from wagtail.search import index
 
 from kb_pages.forms import COMMENT_MAX_LENGTH
-from kb_pages.models import ArticlePage, ArticleStats, ArticleVote, PortalHomePage
+from kb_pages.models import (
+    ArticlePage,
+    ArticleStats,
+    ArticleVote,
+    Deflection,
+    KBCategoryPage,
+    KBIndexPage,
+    PortalHomePage,
+)
+from kb_pages.scrub import scrub_personal_data
+from kb_pages.text import script_language
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -90,3 +104,139 @@ def article_vote(
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def deflection_record(
+    *, form_key: str, article: ArticlePage, language: str, user=None, session_key: str = ""
+) -> tuple[Deflection, bool]:
+    """Count a new-ticket form that ended because ``article`` answered the question.
+    Once per form session: a second press (or a second article) in the same form returns
+    the first record and False."""
+    signed_in = bool(user is not None and user.is_authenticated)
+    defaults = {
+        "article": article,
+        "language": language[:10],
+        "user": user if signed_in else None,
+        "session_key": "" if signed_in else (session_key or "")[:40],
+    }
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return Deflection.objects.get_or_create(form_key=form_key, defaults=defaults)
+        except IntegrityError:
+            # The same form pressed twice at once: the other request wrote the row.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+DRAFTS_CATEGORY_SLUG = "drafts-from-tickets"
+DRAFT_TITLE_MAX_LENGTH = 200
+DRAFT_SLUG_MAX_LENGTH = 60
+
+
+def _kb_index_for(language: str) -> KBIndexPage:
+    for code in (language, Locale.get_default().language_code):
+        index = (
+            KBIndexPage.objects.filter(locale__language_code=code, depth=3).order_by("path").first()
+        )
+        if index is not None:
+            return index
+    raise ValidationError(_("This help centre has no knowledge base to add the article to."))
+
+
+def _drafts_category(index: KBIndexPage, author) -> KBCategoryPage:
+    """Drafts from tickets wait in their own category, never published: the editor moves
+    each one where it belongs when reviewing it."""
+    category = KBCategoryPage.objects.child_of(index).filter(slug=DRAFTS_CATEGORY_SLUG).first()
+    if category is not None:
+        return category
+    category = KBCategoryPage(
+        title=_("Drafts from tickets"),
+        slug=DRAFTS_CATEGORY_SLUG,
+        intro=_("Articles drafted from resolved tickets, waiting for review."),
+        locale=index.locale,
+        live=False,
+        owner=author,
+    )
+    index.add_child(instance=category)
+    category.save_revision(user=author)
+    return category
+
+
+def _free_slug(parent, title: str) -> str:
+    base = slugify(title, allow_unicode=True)[:DRAFT_SLUG_MAX_LENGTH].strip("-") or "article"
+    taken = set(parent.get_children().filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def _paragraphs(text: str) -> str:
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n")]
+    return "".join(
+        "<p>" + "<br/>".join(html.escape(line) for line in block.split("\n")) + "</p>"
+        for block in blocks
+        if block
+    )
+
+
+@transaction.atomic
+def article_draft_from_ticket(
+    *,
+    subject: str,
+    question: str,
+    answer: str,
+    language: str = "",
+    names: list[str] | tuple[str, ...] = (),
+    codes: list[str] | tuple[str, ...] = (),
+    author,
+) -> ArticlePage:
+    """An unpublished article (a draft revision, not live) made from a resolved ticket:
+    the question (subject and the customer's first message) and the accepted answer,
+    with personal data replaced by placeholders for the agent to review. Plain data in,
+    so the knowledge base needs to know nothing about tickets.
+
+    It goes under the KB index of ``language`` (or the language the text is written in,
+    or the default language), in that index's "Drafts from tickets" category."""
+    if not answer.strip():
+        raise ValidationError(_("There is no answer to turn into an article."))
+    known = {code for code, _name in settings.LANGUAGES}
+    if language not in known:
+        language = script_language(f"{subject} {question} {answer}") or ""
+    index = _kb_index_for(language or Locale.get_default().language_code)
+    language = index.locale.language_code
+
+    def scrub(text: str) -> str:
+        return scrub_personal_data(text, names=names, codes=codes).strip()
+
+    question_text, answer_text = scrub(question), scrub(answer)
+    with translation.override(language):
+        title = Truncator(" ".join(scrub(subject).split())).chars(DRAFT_TITLE_MAX_LENGTH)
+        title = title or _("Question from a ticket")
+        body = [
+            {
+                "type": "text",
+                "value": f"<h2>{html.escape(_('Question'))}</h2>{_paragraphs(question_text)}",
+            },
+            {
+                "type": "text",
+                "value": f"<h2>{html.escape(_('Answer'))}</h2>{_paragraphs(answer_text)}",
+            },
+        ]
+        category = _drafts_category(index, author)
+    article = ArticlePage(
+        title=title,
+        slug=_free_slug(category, title),
+        summary=Truncator(" ".join(question_text.split())).chars(300),
+        body=body,
+        locale=index.locale,
+        live=False,
+        owner=author,
+    )
+    category.add_child(instance=article)
+    article.save_revision(user=author)
+    log(instance=article, action="wagtail.create", user=author)
+    return article

@@ -84,3 +84,18 @@ def query_terms(text: str) -> list[str]:
     for token in tokenize(normalise(text).replace(ZWNJ, "")):
         terms.extend(piece for piece in re.split(r"[@.+-]+", token) if piece)
     return list(dict.fromkeys(terms))[:MAX_QUERY_TOKENS]
+
+
+# Letters Persian writes and Arabic does not (پ چ ژ گ, Persian keheh and yeh).
+_PERSIAN_ONLY = re.compile("[\u067e\u0686\u0698\u06af\u06a9\u06cc]")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+
+
+def script_language(text: str) -> str | None:
+    """A guess for text that comes without a language: Persian ("fa") when it has letters
+    only Persian uses, Arabic ("ar") for other Arabic-script text, None for the rest."""
+    if _PERSIAN_ONLY.search(text or ""):
+        return "fa"
+    if _ARABIC_SCRIPT.search(text or ""):
+        return "ar"
+    return None

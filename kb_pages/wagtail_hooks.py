@@ -1,9 +1,10 @@
-"""The knowledge base in each tenant's Wagtail admin: the article report (most viewed,
-least helpful) under Reports."""
+"""The knowledge base in each tenant's Wagtail admin, under Reports: the article report
+(most viewed, least helpful) and the deflection rate per month."""
 
 from __future__ import annotations
 
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -83,4 +84,72 @@ def register_kb_report_menu_item():
         name="kb-articles",
         icon_name="doc-full",
         order=650,
+    )
+
+
+def _month(row: selectors.DeflectionMonth) -> str:
+    return date_format(row.month, "YEAR_MONTH_FORMAT")
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _rate(row: selectors.DeflectionMonth) -> str:
+    return "—" if row.rate is None else f"{round(row.rate * 100)}%"
+
+
+class DeflectionReportView(ReportView):
+    """Per month: forms ended by "This answered my question", tickets opened on the
+    portal, and the share of the two that the knowledge base answered."""
+
+    page_title = _("Ticket deflection")
+    header_icon = "help"
+    index_url_name = "kb_deflection_report"
+    index_results_url_name = "kb_deflection_report_results"
+    permission_policy = PagePermissionPolicy()
+    any_permission_required = REPORT_PERMISSIONS
+    paginate_by = None
+    columns = [
+        Column("month", label=_("Month"), accessor=_month),
+        Column("deflections", label=_("Answered by an article")),
+        Column(
+            "portal_tickets",
+            label=_("Tickets opened on the portal"),
+            accessor=lambda row: _count(row.portal_tickets),
+        ),
+        Column("rate", label=_("Deflection rate"), accessor=_rate),
+    ]
+    list_export = ["month", "deflections", "portal_tickets", "rate"]
+    export_headings = {
+        "month": _("Month"),
+        "deflections": _("Answered by an article"),
+        "portal_tickets": _("Tickets opened on the portal"),
+        "rate": _("Deflection rate"),
+    }
+
+    def get_base_queryset(self):
+        return selectors.deflection_rate_by_month(months=12)
+
+
+@hooks.register("register_admin_urls")
+def register_kb_deflection_report_urls():
+    return [
+        path("reports/kb-deflection/", DeflectionReportView.as_view(), name="kb_deflection_report"),
+        path(
+            "reports/kb-deflection/results/",
+            DeflectionReportView.as_view(results_only=True),
+            name="kb_deflection_report_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_kb_deflection_report_menu_item():
+    return ArticleReportMenuItem(
+        _("Ticket deflection"),
+        reverse("kb_deflection_report"),
+        name="kb-deflection",
+        icon_name="help",
+        order=651,
     )

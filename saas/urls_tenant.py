@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("api/v1/", helpdesk_api.urls),
     path("", include("helpdesk.urls")),
+    # KB suggestions and deflections: under /kb/ like the KB pages, so ahead of Wagtail.
+    path("kb/", include("kb_pages.urls")),
     path("documents/", include(wagtaildocs_urls)),
     *media_urlpatterns(),  # this tenant's public images; never attachments or documents
     # Wagtail's page tree last: it answers every other path of the portal.
