@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.attachments import CheckedUpload, check_uploads
@@ -16,6 +17,7 @@ from helpdesk.models import (
     Priority,
     TicketStatus,
 )
+from kb_pages.selectors import articles_internal_linked
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -123,6 +125,24 @@ class AgentReplyForm(ReplyForm):
     status = forms.ModelChoiceField(
         label=_("Then set status"), queryset=TicketStatus.objects.all(), required=False
     )
+
+    def clean(self):
+        # Refused here rather than in ticket_reply: the service knows nothing of the KB, and
+        # the agent gets the message next to the text they can fix (or tick "internal").
+        cleaned = super().clean()
+        body = cleaned.get("body")
+        if body and not cleaned.get("internal"):
+            hidden = articles_internal_linked(text=body)
+            if hidden:
+                self.add_error(
+                    "body",
+                    gettext(
+                        "Customers cannot open internal-only articles: %(titles)s. Remove the"
+                        " link, or send this as an internal note."
+                    )
+                    % {"titles": ", ".join(f"“{article.title}”" for article in hidden)},
+                )
+        return cleaned
 
 
 class TicketUpdateForm(forms.Form):

@@ -38,4 +38,9 @@ urlpatterns = [
     path("desk/tickets/<str:reference>/merge/", desk.ticket_merge, name="desk_ticket_merge"),
     path("desk/tickets/<str:reference>/master/", desk.ticket_master, name="desk_ticket_master"),
     path("desk/tickets/<str:reference>/link/", desk.ticket_link, name="desk_ticket_link"),
+    path(
+        "desk/tickets/<str:reference>/draft-article/",
+        desk.ticket_draft_article,
+        name="desk_ticket_draft_article",
+    ),
 ]

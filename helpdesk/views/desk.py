@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -31,6 +33,8 @@ from helpdesk.models import (
 )
 from helpdesk.references import clean_reference
 from helpdesk.services import tickets as ticket_services
+from kb_pages.services import article_draft_from_ticket
+from kb_pages.text import script_language
 
 
 def agent_required(view):
@@ -162,6 +166,16 @@ def _canned(ticket: Ticket, agent: User) -> list[tuple[str, str]]:
     return rendered
 
 
+DRAFTABLE_STAGES = (StatusCategory.RESOLVED, StatusCategory.CLOSED)
+
+
+def _ticket_language(ticket: Ticket) -> str:
+    """The language the customer reads: their profile's, else the one the subject is
+    written in; empty when neither says."""
+    language = ticket.requester.language if ticket.requester_id else ""
+    return language or script_language(ticket.subject) or ""
+
+
 def _ticket_page(
     request, ticket: Ticket, *, reply_form=None, update_form=None, status=200, collision=""
 ):
@@ -193,6 +207,9 @@ def _ticket_page(
             "profile": getattr(ticket.requester, "customer_profile", None)
             if ticket.requester_id
             else None,
+            "kb_language": _ticket_language(ticket) or get_language(),
+            "kb_languages": settings.LANGUAGES,
+            "can_draft_article": ticket.stage in DRAFTABLE_STAGES,
         },
         status=status,
     )
@@ -377,6 +394,50 @@ def ticket_link(request: HttpRequest, reference: str) -> HttpResponse:
         lambda t: ticket_services.ticket_link_related(ticket=t, other=other, actor=request.user)
         and t,
     )  # fmt: skip
+
+
+@agent_required
+@require_POST
+def ticket_draft_article(request: HttpRequest, reference: str) -> HttpResponse:
+    """A resolved ticket becomes an unpublished KB article: the question and the last
+    public answer, personal data replaced, for the agent to review in Wagtail."""
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    back = redirect("desk_ticket", reference=ticket.reference)
+    if ticket.stage not in DRAFTABLE_STAGES:
+        messages.error(request, _("Only resolved or closed tickets can become articles."))
+        return back
+    conversation = selectors.ticket_conversation(ticket=ticket, include_internal=False)
+    question = conversation[0] if conversation else None  # the request as it was opened
+    answer = next((m for m in reversed(conversation[1:]) if m.from_staff), None)
+    if question is None or answer is None:
+        messages.error(request, _("This ticket has no public answer from an agent to use."))
+        return back
+    names = {ticket.requester_name, *(m.author_name for m in conversation)}
+    if ticket.requester_id:
+        names.add(ticket.requester.name)
+    try:
+        article = article_draft_from_ticket(
+            subject=ticket.subject,
+            question=question.body_text,
+            answer=answer.body_text,
+            language=_ticket_language(ticket),
+            names=sorted(name for name in names if name),
+            codes=[ticket.reference],
+            author=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return back
+    if request.user.has_perm("wagtailadmin.access_admin") and (
+        article.permissions_for_user(request.user).can_edit()
+    ):
+        return redirect(reverse("wagtailadmin_pages:edit", args=[article.pk]))
+    messages.success(
+        request,
+        _("A draft article “%(title)s” is waiting for an editor to review it.")
+        % {"title": article.title},
+    )
+    return back
 
 
 BULK_ACTIONS = {"assign", "status", "priority", "close", "merge"}
