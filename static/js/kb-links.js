@@ -20,6 +20,7 @@
   var pageLang = document.documentElement.lang;
   var pageDir = document.documentElement.dir;
   var internalUrls = new Set();
+  var replyTouched = false;
   var timer = null;
   var inflight = null;
   box.hidden = false;
@@ -40,7 +41,8 @@
   function insert(item) {
     var snippet = item.title + "\n" + item.url;
     var start = reply.selectionStart, end = reply.selectionEnd, text = reply.value;
-    if (typeof start !== "number") { start = end = text.length; }
+    // Where the agent left the caret; at the end when they have not been in the reply yet.
+    if (!replyTouched || typeof start !== "number") { start = end = text.length; }
     var before = text.slice(0, start), after = text.slice(end);
     if (before && !/\n$/.test(before)) snippet = "\n" + snippet;
     if (after && !/^\n/.test(after)) snippet = snippet + "\n";
@@ -121,5 +123,6 @@
     if (event.key === "Enter") { event.preventDefault(); search(); }
   });
   reply.addEventListener("input", checkInternal);
+  reply.addEventListener("focus", function () { replyTouched = true; });
   if (internalNote) internalNote.addEventListener("change", checkInternal);
 })();
