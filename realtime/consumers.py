@@ -8,13 +8,15 @@ import time
 from collections import deque
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from realtime import poller
 from realtime.groups import group_name
+from realtime.hub import hub
 from realtime.models import Event
+from realtime.publish import MESSAGE_TYPE
+from tenants.channels_middleware import db_call
 from tenants.context import tenant_schema
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -71,7 +73,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.schema_name: str = self.scope["schema_name"]
-        audiences = await database_sync_to_async(self._audiences)(user)
+        audiences = await db_call(self._audiences)(user)
         if audiences is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -80,7 +82,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         # An event addressed to two of this socket's audiences arrives twice; send it once.
         self.sent_ids: deque[int] = deque(maxlen=1000)
         for audience in self.audiences:
-            await self.channel_layer.group_add(self._group(audience), self.channel_name)
+            await hub().join(self._group(audience), self)
         await poller.watch(self.schema_name)
         self.polled = True
         await self.accept()
@@ -103,7 +105,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             poller.unwatch(self.schema_name)
             self.polled = False
         for audience in getattr(self, "audiences", ()):
-            await self.channel_layer.group_discard(self._group(audience), self.channel_name)
+            await hub().leave(self._group(audience), self)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if not self.bucket.take():
@@ -143,9 +145,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "replayed", "count": 0})
 
     async def replay(self, last_id: int) -> None:
-        events = await database_sync_to_async(replay_events)(
-            self.schema_name, sorted(self.audiences), last_id
-        )
+        events = await db_call(replay_events)(self.schema_name, sorted(self.audiences), last_id)
         if events is None:
             await self.send_json({"type": "resync"})
             return
@@ -158,13 +158,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(reference, str) or len(reference) > 20:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
-        audience = await database_sync_to_async(self._watch)(reference)
+        audience = await db_call(self._watch)(reference)
         if audience is None:
             await self.send_json({"type": "error", "error": "not_found"})
             return
         if audience not in self.audiences:
             self.audiences.add(audience)
-            await self.channel_layer.group_add(self._group(audience), self.channel_name)
+            await hub().join(self._group(audience), self)
         self.watching = {**getattr(self, "watching", {}), reference: audience}
         await self.send_json({"type": "watching", "ticket": reference})
 
@@ -202,6 +202,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     def _watch(self, reference: str) -> str | None:
         with tenant_schema(self.schema_name):
             return self.watch_audience(self.scope["user"], reference)
+
+    async def hub_dispatch(self, message: dict[str, Any]) -> None:
+        """A message of one of this socket's groups, handed over by the process's hub."""
+        if message.get("type") == "realtime.presence":
+            await self.realtime_presence(message)
+        elif message.get("type") == MESSAGE_TYPE:
+            await self.realtime_event(message)
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

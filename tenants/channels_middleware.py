@@ -8,6 +8,7 @@ session and user ourselves, inside ``tenant_schema()`` in the thread that runs t
 
 from __future__ import annotations
 
+import time
 from http.cookies import SimpleCookie
 from importlib import import_module
 from typing import Any
@@ -32,6 +33,25 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 
 def _host_only(value: str) -> str:
     return value.rsplit(":", 1)[0].lower() if value and not value.startswith("[") else value
+
+
+# A connect storm (every agent's browser reconnecting after a deploy) asks for the same
+# host a thousand times a second: remember the answer briefly. A tenant switched off or
+# a domain removed stops taking new sockets within HOSTS_TTL_SECONDS (pages at once).
+HOSTS_TTL_SECONDS = 10.0
+_hosts_cache: dict[str, tuple[float, tuple[str, frozenset[str]] | None]] = {}
+
+
+def resolve_tenant_hosts_cached(host: str) -> tuple[str, frozenset[str]] | None:
+    now = time.monotonic()
+    cached = _hosts_cache.get(host)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    resolved = resolve_tenant_hosts(host)
+    if len(_hosts_cache) > 10_000:  # unknown hosts must not grow it without bound
+        _hosts_cache.clear()
+    _hosts_cache[host] = (now + HOSTS_TTL_SECONDS, resolved)
+    return resolved
 
 
 def resolve_tenant_hosts(host: str) -> tuple[str, frozenset[str]] | None:
@@ -71,6 +91,27 @@ def user_for_session(schema_name: str, session_key: str | None):
         return user
 
 
+def db_call(function):
+    """``function`` on a worker thread of the loop's pool, with Channels' connection care.
+
+    Channels' own ``database_sync_to_async`` runs every call on one thread: a burst of
+    1,000 handshakes queued behind each other past daphne's connect timeout. Each call
+    here enters its schema itself, and its connection goes back to the pool after it.
+    """
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+def _identity(
+    host: str, origin_host: str, session_key: str | None
+) -> tuple[str, frozenset[str], Any] | None:
+    """Tenant, its hosts and the signed-in user for a handshake, in one trip to a thread."""
+    resolved = resolve_tenant_hosts_cached(host)
+    if resolved is None or origin_host not in resolved[1]:
+        return None
+    schema_name, hosts = resolved
+    return schema_name, hosts, user_for_session(schema_name, session_key)
+
+
 class TenantWebsocketMiddleware:
     """Put ``schema_name``, ``tenant_hosts`` and ``user`` into the websocket scope.
 
@@ -87,16 +128,17 @@ class TenantWebsocketMiddleware:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
         host = _host_only(_header(scope, b"host"))
-        resolved = await database_sync_to_async(resolve_tenant_hosts)(host) if host else None
         origin_host = _host_only(urlsplit(_header(scope, b"origin")).netloc)
-        if resolved is None or origin_host not in resolved[1]:
-            return await WebsocketDenier()(scope, receive, send)
-        schema_name, hosts = resolved
         cookies = SimpleCookie()
         cookies.load(_header(scope, b"cookie"))
         morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-        user = await database_sync_to_async(user_for_session)(
-            schema_name, morsel.value if morsel else None
+        identity = (
+            await db_call(_identity)(host, origin_host, morsel.value if morsel else None)
+            if host
+            else None
         )
+        if identity is None:
+            return await WebsocketDenier()(scope, receive, send)
+        schema_name, hosts, user = identity
         scope = dict(scope, schema_name=schema_name, tenant_hosts=hosts, user=user)
         return await self.inner(scope, receive, send)
