@@ -183,14 +183,6 @@ def test_branded_portal_home_in_english_and_persian_screenshots(branded, new_con
     _screenshot(page, artifacts / "portal-home-fa.png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "templates/kb_pages/portal_home_page.html overrides {% block brand %} with the home "
-        "page's title, so the portal home's header shows the organisation's name instead of "
-        "the brand's portal name; remove this marker when that override goes"
-    ),
-)
 def test_the_portal_home_header_names_the_brand(branded, new_context):
     page = new_context().new_page()
 

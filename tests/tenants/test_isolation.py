@@ -99,3 +99,16 @@ def test_media_files_are_stored_under_the_tenants_schema(alpha, bravo, settings)
         assert not default_storage.exists(name)
 
     assert alpha_path.startswith(f"{settings.MEDIA_ROOT}/{alpha.schema_name}/")
+
+
+def test_an_unknown_path_on_the_public_host_is_a_404_not_a_500(public_client, alpha):
+    # Wagtail's redirect lookup must not run where there are no Wagtail tables.
+    assert public_client.get("/no-such-page/").status_code == 404
+    # ... and still runs on tenant hosts, with the tenant's own redirects.
+    from wagtail.contrib.redirects.models import Redirect
+
+    with tenant_schema(alpha.schema_name):
+        Redirect.objects.create(old_path="/old-faq", redirect_link="/kb/")
+    moved = alpha.client().get("/old-faq/")
+    assert (moved.status_code, moved["Location"]) == (301, "/kb/")
+    assert alpha.client().get("/no-such-page/").status_code == 404
