@@ -216,14 +216,16 @@ def article_draft_from_ticket(
     with translation.override(language):
         title = Truncator(" ".join(scrub(subject).split())).chars(DRAFT_TITLE_MAX_LENGTH)
         title = title or _("Question from a ticket")
+        # Outside the f-strings: xgettext does not find _() calls inside them.
+        question_heading, answer_heading = _("Question"), _("Answer")
         body = [
             {
                 "type": "text",
-                "value": f"<h2>{html.escape(_('Question'))}</h2>{_paragraphs(question_text)}",
+                "value": f"<h2>{html.escape(question_heading)}</h2>{_paragraphs(question_text)}",
             },
             {
                 "type": "text",
-                "value": f"<h2>{html.escape(_('Answer'))}</h2>{_paragraphs(answer_text)}",
+                "value": f"<h2>{html.escape(answer_heading)}</h2>{_paragraphs(answer_text)}",
             },
         ]
         category = _drafts_category(index, author)
