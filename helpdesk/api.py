@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -84,17 +85,17 @@ def _rejected(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found.")
+    return _error(request, 404, "not_found", _("Not found."))
 
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, "forbidden", "You may not do this.")
+    return _error(request, 403, "forbidden", _("You may not do this."))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", "A valid API token is required.")
+    return _error(request, 401, "unauthenticated", _("A valid API token is required."))
 
 
 @api.exception_handler(HttpError)
@@ -250,14 +251,14 @@ def _department(value: str) -> Department:
     )
     department = query.first()
     if department is None:
-        raise DjangoValidationError({"department": ["No such department."]}, code="department")
+        raise DjangoValidationError({"department": [_("No such department.")]}, code="department")
     return department
 
 
 def _status(key: str) -> TicketStatus:
     status = TicketStatus.objects.filter(key=key).first()
     if status is None:
-        raise DjangoValidationError({"status": ["No such status."]}, code="status")
+        raise DjangoValidationError({"status": [_("No such status.")]}, code="status")
     return status
 
 
@@ -327,7 +328,9 @@ class _Lookups:
             return _department(value)
         department = self.departments.get(value)
         if department is None:
-            raise DjangoValidationError({"department": ["No such department."]}, code="department")
+            raise DjangoValidationError(
+                {"department": [_("No such department.")]}, code="department"
+            )
         return department
 
     def category(self, pk: int, department: Department) -> Category | None:
@@ -346,18 +349,20 @@ def _new_ticket(user: User, payload: TicketIn, lookups: _Lookups) -> NewTicket:
     """What the payload asks for, checked against what ``user`` may do."""
     department = lookups.department(payload.department)
     if not user.is_agent and not department.is_public:
-        raise DjangoValidationError({"department": ["No such department."]}, code="department")
+        raise DjangoValidationError({"department": [_("No such department.")]}, code="department")
     category = None
     if payload.category is not None:
         category = lookups.category(payload.category, department)
         if category is None:
-            raise DjangoValidationError({"category": ["No such category here."]}, code="category")
+            raise DjangoValidationError(
+                {"category": [_("No such category here.")]}, code="category"
+            )
     requester, email = user, ""
     if user.is_agent:
         # Integrators create tickets on behalf of customers, identified by email.
         if not payload.requester_email:
             raise DjangoValidationError(
-                {"requester_email": ["Required when an agent's token creates a ticket."]},
+                {"requester_email": [_("Required when an agent's token creates a ticket.")]},
                 code="requester_email",
             )
         email = payload.requester_email.strip().lower()
@@ -365,7 +370,7 @@ def _new_ticket(user: User, payload: TicketIn, lookups: _Lookups) -> NewTicket:
             validate_email(email)
         except DjangoValidationError as error:
             raise DjangoValidationError(
-                {"requester_email": ["Enter a valid email address."]}, code="requester_email"
+                {"requester_email": [_("Enter a valid email address.")]}, code="requester_email"
             ) from error
         requester = lookups.person(email)
         if requester is not None and requester.is_agent:
@@ -424,7 +429,7 @@ def tickets_create_batch(request: HttpRequest, payload: TicketBatchIn):
             new = _new_ticket(user, item, lookups)
             if allowed is not None and new.department.pk not in allowed:
                 raise DjangoValidationError(
-                    {"department": ["You may file only into your own departments."]},
+                    {"department": [_("You may file only into your own departments.")]},
                     code="department",
                 )
         except DjangoValidationError as error:
@@ -489,7 +494,7 @@ def tickets_update(request: HttpRequest, reference: str, payload: TicketPatch):
         if payload.category is not None:
             category = Category.objects.filter(pk=payload.category).first()
             if category is None:
-                raise DjangoValidationError({"category": ["No such category."]}, code="category")
+                raise DjangoValidationError({"category": [_("No such category.")]}, code="category")
         changes["category"] = category
     if payload.tags is not None:
         changes["tags"] = payload.tags
@@ -500,7 +505,7 @@ def tickets_update(request: HttpRequest, reference: str, payload: TicketPatch):
         if payload.assignee:
             assignee = User.objects.filter(pk=payload.assignee).first()
             if assignee is None:
-                raise DjangoValidationError({"assignee": ["No such agent."]}, code="assignee")
+                raise DjangoValidationError({"assignee": [_("No such agent.")]}, code="assignee")
         ticket_services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
     if payload.department:
         ticket_services.ticket_transfer(

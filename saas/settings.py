@@ -173,6 +173,10 @@ _db.setdefault("CONN_HEALTH_CHECKS", True)
 # JIT compilation cost 160-320 ms on the desk's one-off plans over a million tickets,
 # far more than it saved (bench/helpdesk.py).
 _db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# Form choice fields iterate their querysets with .iterator(): on PostgreSQL a DECLARE
+# ... WITH HOLD cursor, three round trips and a materialised result for a dozen rows
+# (three of them on the agent's ticket page). The app streams nothing large.
+_db.setdefault("DISABLE_SERVER_SIDE_CURSORS", True)
 # A pool of open connections (psycopg_pool, Django's "pool" option): connecting costs
 # 4-5 ms, which every request paid with CONN_MAX_AGE=0. django-tenants sets the
 # search_path again on each checkout (its close() forgets the schema it set), so a

@@ -302,3 +302,15 @@ def test_customers_cannot_batch_and_agents_only_into_their_departments(api):
         "tickets.0.department": ["You may file only into your own departments."]
     }
     assert inside.status_code == 201
+
+
+def test_errors_speak_the_callers_language(api):
+    response = api(
+        "post", "/tickets", role="manager", body={**NEW, "department": "nope"},
+        HTTP_ACCEPT_LANGUAGE="fa",
+    )  # fmt: skip
+    missing = api("get", "/tickets/ZZZZ-ZZZZ", role="manager", HTTP_ACCEPT_LANGUAGE="ar")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["department"] == ["چنین بخشی وجود ندارد."]
+    assert missing.json()["error"]["message"] == "غير موجود."
