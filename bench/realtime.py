@@ -372,14 +372,20 @@ class Daphne:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = dict(os.environ, DEBUG="1", LOG_LEVEL="WARNING")
+        from saas.start import DAPHNE_ARGS
+
+        # As in production: DEBUG off (no query log), a secret key of the run's own.
+        env = dict(
+            os.environ, DEBUG="0", LOG_LEVEL="WARNING", SECRET_KEY=secrets.token_urlsafe(50),
+            PUBLIC_SCHEME="http",  # TLS ends at a proxy in production; none here
+        )  # fmt: skip
         env.pop("REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         env.update(self.options.env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             *self.options.args, self.options.app],
+             *DAPHNE_ARGS, *self.options.args, self.options.app],
             cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

@@ -13,6 +13,11 @@ import signal
 import subprocess
 import sys
 
+# A deploy or a network blip reconnects every agent's browser at once; daphne's default
+# 5 s for a websocket handshake dropped sockets still queued behind the others' (see
+# bench/realtime.py's connect burst). They retry, but each retry is another storm.
+DAPHNE_ARGS = ["--websocket_connect_timeout", "30"]
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
@@ -71,7 +76,7 @@ def main() -> None:
     from daphne.cli import CommandLineInterface
 
     try:
-        CommandLineInterface().run(["-b", host, "-p", port, "saas.asgi:application"])
+        CommandLineInterface().run(["-b", host, "-p", port, *DAPHNE_ARGS, "saas.asgi:application"])
     finally:
         stop_worker()
 
