@@ -73,6 +73,9 @@ def articles_search(
             return []
     if locale is not None:
         articles = articles.filter(locale=locale)
+    # Lists show title, summary and link: the StreamField body (kilobytes of JSON a row)
+    # would otherwise travel through the ranking sort with every match.
+    articles = articles.defer("body")
     text = " ".join(terms)
     found = list(articles.search(text, operator="and")[:limit])
     if not found and len(terms) > 1:
