@@ -372,11 +372,14 @@ class Daphne:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        from django.conf import settings
+
         from saas.start import DAPHNE_ARGS
 
-        # As in production: DEBUG off (no query log), a secret key of the run's own.
+        # As in production: DEBUG off (no query log). The same secret key as this process,
+        # which made the sessions and the API token (both are keyed with it).
         env = dict(
-            os.environ, DEBUG="0", LOG_LEVEL="WARNING", SECRET_KEY=secrets.token_urlsafe(50),
+            os.environ, DEBUG="0", LOG_LEVEL="WARNING", SECRET_KEY=settings.SECRET_KEY,
             PUBLIC_SCHEME="http",  # TLS ends at a proxy in production; none here
         )  # fmt: skip
         env.pop("REDIS_URL", None)
