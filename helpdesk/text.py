@@ -10,64 +10,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 import nh3
 
-ZWNJ = "\u200c"
-_FOLD = str.maketrans(
-    {
-        "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
-        "\u0649": "\u06cc",  # alef maksura -> Persian yeh
-        "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
-        "\u0629": "\u0647",  # teh marbuta -> heh
-        "\u06c0": "\u0647",  # heh with yeh above -> heh
-        "\u0623": "\u0627",  # alef with hamza above -> alef
-        "\u0625": "\u0627",  # alef with hamza below -> alef
-        "\u0622": "\u0627",  # alef with madda -> alef
-        "\u0671": "\u0627",  # alef wasla -> alef
-        "\u0624": "\u0648",  # waw with hamza -> waw
-        "\u0626": "\u06cc",  # yeh with hamza -> yeh
-        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
-        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
-        "\u0640": None,  # tatweel
-        "\u200d": None,  # zero-width joiner
-        "\u200f": None,  # right-to-left mark
-        "\u200e": None,  # left-to-right mark
-    }
-)
-# Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks).
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
-_TOKEN = re.compile(r"[\w@.+\-\u2060]+", re.UNICODE)
-_TRIM = ".-+@"
-MAX_TOKENS = 20_000
-MAX_TOKEN_LENGTH = 60
-
-
-def normalise(text: str) -> str:
-    """Fold Persian/Arabic variants, digits, diacritics and case; keep ZWNJ for tokenize()."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = _DIACRITICS.sub("", text.translate(_FOLD))
-    return text.casefold()
-
-
-def tokenize(text: str) -> list[str]:
-    """Search tokens of ``text``. A ZWNJ-joined word yields the joined form and its parts,
-    so "می‌شود", "میشود" and "می شود" all meet."""
-    tokens: list[str] = []
-    for raw in _TOKEN.findall(normalise(text).replace(ZWNJ, "\u2060")):
-        raw = raw.strip(_TRIM)
-        if not raw:
-            continue
-        if "\u2060" in raw:
-            parts = [p for p in raw.split("\u2060") if p]
-            tokens.append("".join(parts))
-            tokens.extend(parts)
-        else:
-            tokens.append(raw)
-            if any(ch in raw for ch in "@.-+"):  # emails, codes: the whole and the pieces
-                tokens.extend(p for p in re.split(r"[@.+-]+", raw) if p)
-    return [t[:MAX_TOKEN_LENGTH] for t in tokens[:MAX_TOKENS]]
+# One home for the Persian/Arabic folding, shared with the knowledge base's search
+# (imports point helpdesk -> kb_pages): a ticket and an article are found the same way.
+from kb_pages.text import ZWNJ, normalise, tokenize
 
 
 def query_tokens(text: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Persian/Arabic-aware search text for the knowledge base.
 
-The same folding as the helpdesk's ticket search (``helpdesk/text.py``), kept here
-because imports point helpdesk -> kb_pages and never back: Persian and Arabic keyboards
+The folding both searches use (the helpdesk's ticket search imports it from here, as
+imports point helpdesk -> kb_pages and never back): Persian and Arabic keyboards
 type different code points for the same letters (ی/ي, ک/ك), people join or split words
 with ZWNJ or a space, and digits come in three scripts. Both the indexed copy of an
 article and the query go through ``tokenize``, so an article is found whichever
