@@ -52,7 +52,7 @@ def articles_related(*, article: ArticlePage, user) -> list[ArticlePage]:
 
 
 def articles_search(
-    *, query: str, locale: Locale | str | None, user, limit: int = 10
+    *, query: str, locale: Locale | str | None, user, limit: int = 10, typing: bool = False
 ) -> list[ArticlePage]:
     """Articles matching ``query`` best first, in ``locale`` (a Locale or a language code;
     None for every language), only those ``user`` may see.
@@ -78,6 +78,10 @@ def articles_search(
     articles = articles.defer("body")
     text = " ".join(terms)
     found = list(articles.search(text, operator="and")[:limit])
+    if not found and typing:
+        # Someone still typing: the last word may be half a word ("passw"), which full
+        # text never matches; titles are indexed for prefixes (AutocompleteField).
+        found = list(articles.autocomplete(text)[:limit])
     if not found and len(terms) > 1:
         found = list(articles.search(text, operator="or")[:limit])
     return found
@@ -120,14 +124,16 @@ def articles_suggest(
         codes = dict(Locale.objects.values_list("pk", "language_code"))
         return [
             Suggestion(article, codes.get(article.locale_id, ""))
-            for article in articles_search(query=query, locale=None, user=user, limit=limit)
+            for article in articles_search(
+                query=query, locale=None, user=user, limit=limit, typing=True
+            )
         ]
     tried = []
     for code in (language, Locale.get_default().language_code):
         if code in tried:
             continue
         tried.append(code)
-        found = articles_search(query=query, locale=code, user=user, limit=limit)
+        found = articles_search(query=query, locale=code, user=user, limit=limit, typing=True)
         if found:
             return [Suggestion(article, code) for article in found]
     return []

@@ -552,3 +552,23 @@ def test_a_draft_needs_an_answer(people):
     with pytest.raises(ValidationError):
         _draft(people, answer="   ")
     assert not ArticlePage.objects.filter(live=False).exists()
+
+
+@pytest.mark.parametrize("typed", ["reset your passw", "Reset yo", "pass"])
+def test_suggestions_follow_a_word_still_being_typed(kb, alpha, typed):
+    response = alpha.client().get(SUGGEST, {"q": typed})
+
+    assert _titles(response) == ["Reset your password"]
+
+
+def test_a_half_typed_persian_word_on_an_arabic_keyboard_is_suggested(persian_article, alpha):
+    response = alpha.client().get(SUGGEST, {"q": "كارت بان"}, **FA)  # ك and half of «بانکی»
+
+    assert _titles(response) == [PERSIAN_TITLE]
+
+
+def test_the_search_page_still_wants_whole_words(kb, in_alpha, people):
+    from kb_pages.selectors import articles_search
+
+    assert articles_search(query="passw", locale="en", user=people["customer"]) == []
+    assert articles_search(query="passw", locale="en", user=people["customer"], typing=True)
