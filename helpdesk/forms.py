@@ -153,6 +153,12 @@ class TicketUpdateForm(forms.Form):
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500)
 
+    def __init__(self, *args, department_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if department_id is not None:
+            # Only the ticket's own department's categories: another's is not a choice.
+            self.fields["category"].queryset = Category.objects.filter(department_id=department_id)
+
     def clean_tags(self) -> list[str]:
         tags = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
         if any(len(t) > 50 for t in tags):

@@ -190,12 +190,13 @@ def _ticket_page(
             "reply_form": reply_form or AgentReplyForm(),
             "update_form": update_form
             or TicketUpdateForm(
+                department_id=ticket.department_id,
                 initial={
                     "status": ticket.status_id,
                     "priority": ticket.priority,
                     "category": ticket.category_id,
                     "tags": ", ".join(ticket.tags),
-                }
+                },
             ),
             "canned": _canned(ticket, request.user),
             "seen_message": selectors.latest_message_id(ticket=ticket),
@@ -273,7 +274,7 @@ def _collision(request: HttpRequest, ticket: Ticket) -> str:
 @require_POST
 def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
-    form = TicketUpdateForm(request.POST)
+    form = TicketUpdateForm(request.POST, department_id=ticket.department_id)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpdesk.models import Priority, StatusCategory, Ticket, TicketStatus
+from helpdesk.models import Category, Priority, StatusCategory, Ticket, TicketStatus
 from helpdesk.services import tickets as services
 
 
@@ -185,6 +185,27 @@ def test_agent_replies_writes_notes_and_changes_fields_from_the_ticket_page(
     assert kinds == ["public", "internal", "public"]
     page = client.get(base).content.decode()
     assert "checking logs" in page and "Internal note" in page
+
+
+def test_only_the_tickets_own_categories_are_offered_and_accepted(
+    alpha, new_ticket, general, billing
+):
+    ticket = new_ticket()
+    other = Category.objects.create(department=billing, name="Refunds elsewhere")
+    client = _client(alpha, "agent")
+    base = f"/desk/tickets/{ticket.reference}/"
+
+    page = client.get(base).content.decode()
+    refused = client.post(
+        base + "update/",
+        {"status": ticket.status_id, "priority": ticket.priority, "category": other.pk},
+    )
+
+    assert "Refunds elsewhere" not in page
+    assert general.categories.first().name in page
+    assert refused.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.category_id != other.pk
 
 
 def test_canned_replies_fill_in_placeholders(alpha, new_ticket, general):
