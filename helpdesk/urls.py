@@ -24,6 +24,7 @@ urlpatterns = [
     path("attachments/<str:token>/", portal.attachment_download, name="attachment"),
     path("desk/", desk.queue, name="desk_queue"),
     path("desk/bulk/", desk.bulk, name="desk_bulk"),
+    path("desk/counts/", desk.queue_counts, name="desk_queue_counts"),
     path("desk/views/", desk.saved_view_create, name="desk_saved_view_create"),
     path("desk/tickets/<str:reference>/", desk.ticket_detail, name="desk_ticket"),
     path("desk/tickets/<str:reference>/reply/", desk.ticket_reply, name="desk_ticket_reply"),

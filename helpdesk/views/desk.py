@@ -10,12 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from helpdesk import selectors
@@ -122,6 +122,15 @@ def queue(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+@agent_required
+@require_GET
+def queue_counts(request: HttpRequest) -> JsonResponse:
+    """The queue badges, for the desk's live page to refresh when tickets move."""
+    response = JsonResponse(selectors.queue_counts(user=request.user))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @agent_required

@@ -105,8 +105,45 @@
       if (row) updateRow(row, ticket);
       else if (event.type === "ticket.created" && document.querySelector("#live-queue[data-live-insert]")) insertRow(ticket);
     }
+    if (ticket) refreshCounts();
+    markUnread(event);
     notify(event);
   }
+
+  // Queue badges: re-read from the server (a second after the last change) rather than
+  // guessed from events, which cannot tell which queues a ticket left.
+  var countsTimer = null;
+  function refreshCounts() {
+    var nav = document.querySelector("nav.queues[data-counts-url]");
+    if (!nav) return;
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(function () {
+      fetch(nav.dataset.countsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (counts) {
+          if (!counts) return;
+          Object.keys(counts).forEach(function (queue) {
+            text(nav.querySelector('[data-count="' + queue + '"]'), counts[queue]);
+          });
+        })
+        .catch(function () { /* the next event tries again */ });
+    }, 1000);
+  }
+
+  // Unread badge: changes that arrive while the tab is in the background count in its
+  // title, "(3) Tickets", until the agent comes back to it.
+  var unread = 0;
+  var baseTitle = document.title;
+  function markUnread(event) {
+    if (mode !== "desk" || document.hasFocus() || !event.type) return;
+    if (event.type.indexOf("ticket.") !== 0 && event.type !== "message.created") return;
+    unread += 1;
+    document.title = "(" + unread + ") " + baseTitle;
+  }
+  window.addEventListener("focus", function () {
+    unread = 0;
+    document.title = baseTitle;
+  });
 
   function appendMessage(message) {
     var list = document.querySelector("ol.conversation");

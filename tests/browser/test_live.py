@@ -107,6 +107,7 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(agent.locator("#live-status")).to_have_attribute("data-state", "live")
     agent_socket.wait_replayed(since)  # subscribed, and the catch-up is done
     pin(agent)
+    open_before = agent.locator('[data-count="open"]').inner_text().strip()
 
     # --- the customer signs in and sends a request ----------------------------------------
     sign_in(customer, site, "customer")
@@ -129,6 +130,10 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(row.locator("[data-col=department]")).to_have_text("General support")
     expect(row.locator("[data-col=requester]")).to_have_text("Alpha Corp Customer")
     expect(row.get_by_role("link", name=code)).to_have_attribute("href", f"/desk/tickets/{code}/")
+    assert open_before.isdigit(), open_before  # a handful of tickets in the test tenant
+    expect(
+        agent.locator('[data-count="open"]'), "the open queue's badge must move live"
+    ).to_have_text(str(int(open_before) + 1), timeout=LIVE_TIMEOUT_MS)
     assert_not_reloaded(agent, "desk queue")
     agent.screenshot(path=str(site.artifacts / "live-1-agent-queue.png"), full_page=True)
 

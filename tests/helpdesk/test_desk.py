@@ -373,3 +373,23 @@ def test_reply_warns_when_the_status_changed(alpha, new_ticket, people):
 
     assert warned.status_code == 409
     assert "The status changed to Resolved" in warned.content.decode()
+
+
+def test_queue_counts_for_the_live_page_are_per_agent_and_per_tenant(
+    alpha, bravo, new_ticket, billing
+):
+    client = _client(alpha, "agent")
+    before = client.get("/desk/counts/").json()
+    new_ticket()  # General: the agent's department
+    new_ticket(department=billing)  # not the agent's
+
+    after = client.get("/desk/counts/")
+
+    assert after.status_code == 200 and after["Cache-Control"] == "no-store"
+    assert set(after.json()) == {"mine", "unassigned", "open", "waiting"}
+    assert int(after.json()["open"]) == int(before["open"]) + 1
+    assert int(after.json()["unassigned"]) == int(before["unassigned"]) + 1
+    # Bravo's agent counts bravo's tickets: alpha's new ones are not among them.
+    assert _client(bravo, "agent").get("/desk/counts/").json()["open"] == "0"
+    assert _client(alpha, "customer").get("/desk/counts/").status_code in (302, 403)
+    assert client.post("/desk/counts/").status_code == 405
