@@ -69,7 +69,14 @@ class Hub:
 
     async def _pump(self, name: str, group: _Group) -> None:
         while True:
-            message = await self.layer.receive(group.channel)
+            try:
+                message = await self.layer.receive(group.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer lost its server: keep the group, try again
+                logger.warning("live group %s: receive failed", name, exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
             for member in tuple(group.members):
                 try:
                     await member.hub_dispatch(message)

@@ -33,3 +33,49 @@ def test_prune_deletes_old_events_in_every_tenant(alpha, bravo):
         with tenant_schema(fixture.schema_name):
             assert not Event.objects.filter(payload__type="x").exists()
             assert Event.objects.filter(payload__type="fresh").exists()
+
+
+@pytest.mark.asyncio
+async def test_a_hub_group_survives_a_failing_receive_and_keeps_delivering():
+    import asyncio
+
+    from realtime.hub import Hub
+
+    class FlakyLayer:
+        def __init__(self):
+            self.queue: asyncio.Queue = asyncio.Queue()
+            self.failures = 1
+
+        async def new_channel(self, prefix=""):
+            return prefix + "x"
+
+        async def group_add(self, group, channel):
+            pass
+
+        async def group_discard(self, group, channel):
+            pass
+
+        async def receive(self, channel):
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("redis went away")
+            return await self.queue.get()
+
+    class Member:
+        def __init__(self):
+            self.got = asyncio.Queue()
+
+        async def hub_dispatch(self, message):
+            await self.got.put(message)
+
+    layer, member = FlakyLayer(), Member()
+    hub = Hub(layer)
+    await hub.join("t.alpha.dept.1", member)
+    await layer.queue.put({"type": "realtime.event", "id": 7})
+
+    assert await asyncio.wait_for(member.got.get(), timeout=3) == {
+        "type": "realtime.event",
+        "id": 7,
+    }
+    await hub.leave("t.alpha.dept.1", member)
+    assert hub.groups == {}
