@@ -314,3 +314,21 @@ def test_errors_speak_the_callers_language(api):
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["department"] == ["چنین بخشی وجود ندارد."]
     assert missing.json()["error"]["message"] == "غير موجود."
+
+
+def test_a_batch_made_in_tenant_a_stays_in_tenant_a(api, alpha, bravo, token_for):
+    from tenants.context import tenant_schema
+
+    plaintext = token_for("manager")
+    made = api("post", "/tickets/batch", role="manager", body=_batch(2)).json()["items"]
+    codes = {item["reference"] for item in made}
+
+    foreign = bravo.client().post(
+        "/api/v1/tickets/batch", data=json.dumps(_batch(1)), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plaintext}",
+    )  # fmt: skip
+
+    assert foreign.status_code == 401
+    with tenant_schema(bravo.schema_name):
+        assert not Ticket.objects.filter(reference__in=codes).exists()
+        assert not Ticket.objects.filter(requester_email="c0@shop.example").exists()
