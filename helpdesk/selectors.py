@@ -281,10 +281,6 @@ def requester_history(*, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     )
 
 
-def latest_message_id(*, ticket: Ticket) -> int:
-    return ticket.messages.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
 def public_replies_since(*, ticket: Ticket, message_id: int, exclude: User) -> list[Message]:
     return list(
         ticket.messages.filter(pk__gt=message_id, kind=MessageKind.PUBLIC)

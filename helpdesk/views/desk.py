@@ -188,12 +188,13 @@ def _ticket_language(ticket: Ticket) -> str:
 def _ticket_page(
     request, ticket: Ticket, *, reply_form=None, update_form=None, status=200, collision=""
 ):
+    conversation = selectors.ticket_conversation(ticket=ticket, include_internal=True)
     return render(
         request,
         "helpdesk/desk/ticket.html",
         {
             "ticket": ticket,
-            "conversation": selectors.ticket_conversation(ticket=ticket, include_internal=True),
+            "conversation": conversation,
             "timeline": selectors.ticket_timeline(ticket=ticket, include_internal=True),
             "history": selectors.requester_history(ticket=ticket),
             "reply_form": reply_form or AgentReplyForm(),
@@ -208,7 +209,8 @@ def _ticket_page(
                 },
             ),
             "canned": _canned(ticket, request.user),
-            "seen_message": selectors.latest_message_id(ticket=ticket),
+            # Every message is on the page (notes included): the newest is the last read.
+            "seen_message": max((message.pk for message in conversation), default=0),
             "collision": collision,
             "departments": Department.objects.exclude(pk=ticket.department_id),
             "agents": _agent_choices(),
