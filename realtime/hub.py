@@ -31,8 +31,8 @@ class Member(Protocol):
 class _Group:
     __slots__ = ("channel", "members", "task")
 
-    def __init__(self, channel: str) -> None:
-        self.channel = channel
+    def __init__(self) -> None:
+        self.channel: str | None = None  # set once the layer has given one
         self.members: set[Member] = set()
         self.task: asyncio.Task | None = None
 
@@ -47,12 +47,16 @@ class Hub:
         if group is not None:
             group.members.add(member)
             return
-        group = self.groups[name] = _Group(await self.layer.new_channel("hub."))
+        # Registered before the first await: a thousand sockets joining the same group
+        # at once (a reconnect storm) must share this one, not race to make their own.
+        group = self.groups[name] = _Group()
         group.members.add(member)
-        await self.layer.group_add(name, group.channel)
+        channel = await self.layer.new_channel("hub.")
+        await self.layer.group_add(name, channel)
         if self.groups.get(name) is not group:  # everyone left while we subscribed
-            await self.layer.group_discard(name, group.channel)
+            await self.layer.group_discard(name, channel)
             return
+        group.channel = channel
         group.task = asyncio.get_running_loop().create_task(self._pump(name, group))
 
     async def leave(self, name: str, member: Member) -> None:
@@ -65,9 +69,11 @@ class Hub:
         del self.groups[name]
         if group.task is not None:
             group.task.cancel()
-        await self.layer.group_discard(name, group.channel)
+        if group.channel is not None:  # else join() is still subscribing and undoes it
+            await self.layer.group_discard(name, group.channel)
 
     async def _pump(self, name: str, group: _Group) -> None:
+        assert group.channel is not None
         while True:
             try:
                 message = await self.layer.receive(group.channel)

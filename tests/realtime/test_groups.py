@@ -79,3 +79,54 @@ async def test_a_hub_group_survives_a_failing_receive_and_keeps_delivering():
     }
     await hub.leave("t.alpha.dept.1", member)
     assert hub.groups == {}
+
+
+@pytest.mark.asyncio
+async def test_sockets_joining_a_group_at_once_share_one_subscription_and_all_hear_it():
+    import asyncio
+
+    from realtime.hub import Hub
+
+    class SlowLayer:  # like Redis: making a channel and subscribing take a round trip
+        def __init__(self):
+            self.queues: dict[str, asyncio.Queue] = {}
+            self.groups: dict[str, set[str]] = {}
+
+        async def new_channel(self, prefix=""):
+            await asyncio.sleep(0.01)
+            name = f"{prefix}{len(self.queues)}"
+            self.queues[name] = asyncio.Queue()
+            return name
+
+        async def group_add(self, group, channel):
+            await asyncio.sleep(0.01)
+            self.groups.setdefault(group, set()).add(channel)
+
+        async def group_discard(self, group, channel):
+            self.groups.get(group, set()).discard(channel)
+
+        async def group_send(self, group, message):
+            for channel in self.groups.get(group, ()):
+                await self.queues[channel].put(message)
+
+        async def receive(self, channel):
+            return await self.queues[channel].get()
+
+    class Member:
+        def __init__(self):
+            self.got = asyncio.Queue()
+
+        async def hub_dispatch(self, message):
+            await self.got.put(message)
+
+    layer, members = SlowLayer(), [Member() for _ in range(50)]
+    hub = Hub(layer)
+    await asyncio.gather(*(hub.join("t.alpha.dept.1", m) for m in members))
+    await layer.group_send("t.alpha.dept.1", {"id": 1})
+
+    assert layer.groups["t.alpha.dept.1"] == {"hub.0"}  # one subscription for 50 sockets
+    for member in members:
+        assert await asyncio.wait_for(member.got.get(), timeout=3) == {"id": 1}
+    for member in members:
+        await hub.leave("t.alpha.dept.1", member)
+    assert hub.groups == {} and layer.groups["t.alpha.dept.1"] == set()
