@@ -126,6 +126,30 @@ def _public_summary(ticket: Ticket) -> PublicTicketSummary:
 # --- emitters (called by services, inside their transaction) ---------------------------
 
 
+Batch = list[tuple[list[str], Mapping[str, Any]]]
+
+
+def _ticket_events(
+    ticket: Ticket,
+    kind: Literal["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged"],
+    changes: list[str] | None,
+    previous_audiences: list[str] | None,
+    public: bool,
+) -> Batch:
+    """The staff event of a ticket change and, unless ``public`` is off, its public view."""
+    staff: TicketEventPayload = {
+        "type": kind, "v": VERSION, "ticket": _summary(ticket), "changes": changes or [],
+    }  # fmt: skip
+    # A transfer or reassignment must also reach the queues the ticket just left.
+    batch: Batch = [(staff_audiences(ticket) + (previous_audiences or []), staff)]
+    if public:
+        customer: PublicTicketEventPayload = {
+            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
+        }  # fmt: skip
+        batch.append((public_audiences(ticket), customer))
+    return batch
+
+
 def ticket_changed(
     ticket: Ticket,
     kind: Literal["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged"],
@@ -139,33 +163,18 @@ def ticket_changed(
     created); otherwise it is read again, as another writer may have changed it."""
     if not loaded:
         ticket = Ticket.objects.select_related("department", "status", "assignee").get(pk=ticket.pk)
-    staff: TicketEventPayload = {
-        "type": kind, "v": VERSION, "ticket": _summary(ticket), "changes": changes or [],
-    }  # fmt: skip
-    # A transfer or reassignment must also reach the queues the ticket just left.
-    batch: list[tuple[list[str], Mapping[str, Any]]] = [
-        (staff_audiences(ticket) + (previous_audiences or []), staff)
-    ]
-    if public:
-        customer: PublicTicketEventPayload = {
-            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
-        }  # fmt: skip
-        batch.append((public_audiences(ticket), customer))
-    publish_many_on_commit(schema_name=connection.schema_name, events=batch)
+    publish_many_on_commit(
+        schema_name=connection.schema_name,
+        events=_ticket_events(ticket, kind, changes, previous_audiences, public),
+    )
 
 
 def tickets_created(tickets: Sequence[Ticket]) -> None:
     """``ticket.created`` (staff) and ``ticket.updated`` (public) for tickets just made in
     one batch, relations loaded; one INSERT for all their events."""
-    batch: list[tuple[list[str], Mapping[str, Any]]] = []
+    batch: Batch = []
     for ticket in tickets:
-        staff: TicketEventPayload = {
-            "type": "ticket.created", "v": VERSION, "ticket": _summary(ticket), "changes": [],
-        }  # fmt: skip
-        customer: PublicTicketEventPayload = {
-            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
-        }  # fmt: skip
-        batch += [(staff_audiences(ticket), staff), (public_audiences(ticket), customer)]
+        batch += _ticket_events(ticket, "ticket.created", None, None, public=True)
     publish_many_on_commit(schema_name=connection.schema_name, events=batch)
 
 

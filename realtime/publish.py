@@ -61,10 +61,6 @@ def publish_many_on_commit(
     return rows
 
 
-def deliver(*, groups: list[str], message: dict[str, Any]) -> None:
-    deliver_all([(groups, message)])
-
-
 def deliver_all(batch: list[tuple[list[str], dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
