@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -564,8 +565,10 @@ def creation_service(bench: Bench, seconds: float) -> Creation:
     return run
 
 
-def creation_api(bench: Bench, seconds: float) -> Creation:
-    """``POST /api/v1/tickets`` with a bearer token (an integration), if the API exists.
+@contextmanager
+def manager_api_client(bench: Bench):
+    """A test Client on the tenant's host with a manager's bearer token; afterwards the
+    tickets made through it (and their rows, outbox, events, tasks) and the token go.
 
     The token is the manager's: an integration files into any department and reads the
     ticket back, which an agent's token may only do within the agent's departments.
@@ -575,6 +578,32 @@ def creation_api(bench: Bench, seconds: float) -> Creation:
 
     from tenants.context import tenant_schema
 
+    with tenant_schema(bench.schema):
+        token, plaintext = APIToken.create_token(user=bench.manager, name="bench/helpdesk.py")
+        marks = marks_take(bench)
+    try:
+        yield Client(HTTP_HOST=bench.host, HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    finally:
+        created_cleanup(bench, marks)
+        with tenant_schema(bench.schema):
+            token.delete()
+
+
+def api_ticket(corpus, rng: random.Random, bench: Bench) -> dict:
+    """One ticket as an integration sends it: a customer's words in fa, ar or en."""
+    email, name = rng.choice(bench.customers)
+    lang = rng.choice(("fa", "ar", "en"))
+    return {
+        "subject": corpus.pick(rng, lang, "subjects").text,
+        "body": "\n\n".join(corpus.pick(rng, lang, "customer").text for _ in range(3)),
+        "department": rng.choice(bench.departments).slug,
+        "requester_email": email,
+        "requester_name": name,
+    }
+
+
+def creation_api(bench: Bench, seconds: float) -> Creation:
+    """``POST /api/v1/tickets`` with a manager's bearer token, if the API exists."""
     run = Creation("POST /api/v1/tickets")
     try:
         import helpdesk.api  # noqa: F401
@@ -583,22 +612,10 @@ def creation_api(bench: Bench, seconds: float) -> Creation:
         return run
     corpus = corpus_build(tokens=False)
     rng = random.Random(12)
-    with tenant_schema(bench.schema):
-        token, plaintext = APIToken.create_token(user=bench.manager, name="bench/helpdesk.py")
-        marks = marks_take(bench)
-    client = Client(HTTP_HOST=bench.host, HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    try:
+    with manager_api_client(bench) as client:
         started = time.perf_counter()
         while time.perf_counter() - started < seconds:
-            email, name = rng.choice(bench.customers)
-            lang = rng.choice(("fa", "ar", "en"))
-            payload = {
-                "subject": corpus.pick(rng, lang, "subjects").text,
-                "body": "\n\n".join(corpus.pick(rng, lang, "customer").text for _ in range(3)),
-                "department": rng.choice(bench.departments).slug,
-                "requester_email": email,
-                "requester_name": name,
-            }
+            payload = api_ticket(corpus, rng, bench)
             response, elapsed = timed_ms(
                 lambda p=payload: client.post(
                     "/api/v1/tickets", data=json.dumps(p), content_type="application/json"
@@ -612,10 +629,6 @@ def creation_api(bench: Bench, seconds: float) -> Creation:
             run.latencies_ms.append(elapsed)
             run.count += 1
         run.seconds = time.perf_counter() - started
-    finally:
-        created_cleanup(bench, marks)
-        with tenant_schema(bench.schema):
-            token.delete()
     return run
 
 
@@ -627,36 +640,13 @@ def creation_api_batch(bench: Bench, seconds: float) -> Creation:
 
     Latencies are per call; the rate counts tickets.
     """
-    from django.test import Client
-    from wagtail.models import APIToken
-
-    from tenants.context import tenant_schema
-
     run = Creation(f"POST /api/v1/tickets/batch ({BATCH_SIZE} a call)")
     corpus = corpus_build(tokens=False)
     rng = random.Random(13)
-    with tenant_schema(bench.schema):
-        token, plaintext = APIToken.create_token(user=bench.manager, name="bench/helpdesk.py")
-        marks = marks_take(bench)
-    client = Client(HTTP_HOST=bench.host, HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    try:
+    with manager_api_client(bench) as client:
         started = time.perf_counter()
         while time.perf_counter() - started < seconds:
-            items = []
-            for _ in range(BATCH_SIZE):
-                email, name = rng.choice(bench.customers)
-                lang = rng.choice(("fa", "ar", "en"))
-                items.append(
-                    {
-                        "subject": corpus.pick(rng, lang, "subjects").text,
-                        "body": "\n\n".join(
-                            corpus.pick(rng, lang, "customer").text for _ in range(3)
-                        ),
-                        "department": rng.choice(bench.departments).slug,
-                        "requester_email": email,
-                        "requester_name": name,
-                    }
-                )
+            items = [api_ticket(corpus, rng, bench) for _ in range(BATCH_SIZE)]
             body = json.dumps({"tickets": items})
             response, elapsed = timed_ms(
                 lambda b=body: client.post(
@@ -674,10 +664,6 @@ def creation_api_batch(bench: Bench, seconds: float) -> Creation:
             run.latencies_ms.append(elapsed)
             run.count += len(response.json()["items"])
         run.seconds = time.perf_counter() - started
-    finally:
-        created_cleanup(bench, marks)
-        with tenant_schema(bench.schema):
-            token.delete()
     return run
 
 
