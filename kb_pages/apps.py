@@ -6,3 +6,8 @@ class KbPagesConfig(AppConfig):
     name = "kb_pages"
     verbose_name = _("Knowledge base")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kb_pages import page_cache
+
+        page_cache.connect_signals()

@@ -20,6 +20,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from kb_pages import page_cache
 from kb_pages.blocks import ArticleBodyBlock
 from kb_pages.text import search_document
 
@@ -101,6 +102,9 @@ class PortalHomePage(LocalisedPageMixin, Page):
                 continue
         raise Http404
 
+    def serve(self, request, *args, **kwargs):
+        return page_cache.cacheable(super().serve(request, *args, **kwargs))
+
     def kb_index(self) -> KBIndexPage | None:
         return KBIndexPage.objects.child_of(self).live().first()
 
@@ -141,6 +145,10 @@ class KBIndexPage(LocalisedPageMixin, RoutablePageMixin, Page):
         )
         return context
 
+    @path("")
+    def index_route(self, request, *args, **kwargs):
+        return page_cache.cacheable(super().index_route(request, *args, **kwargs))
+
     def search_url(self) -> str:
         return self.url + self.reverse_subpage("search")
 
@@ -167,6 +175,9 @@ class KBCategoryPage(LocalisedPageMixin, Page):
     class Meta:
         verbose_name = _("knowledge base category")
         verbose_name_plural = _("knowledge base categories")
+
+    def serve(self, request, *args, **kwargs):
+        return page_cache.cacheable(super().serve(request, *args, **kwargs))
 
     def get_context(self, request, *args, **kwargs):
         from kb_pages import selectors
@@ -253,8 +264,10 @@ class ArticlePage(LocalisedPageMixin, RoutablePageMixin, Page):
         from kb_pages import services
 
         if request.method == "GET" and not getattr(request, "is_preview", False):
-            services.article_record_view(article=self)
-        return super().index_route(request, *args, **kwargs)
+            services.article_record_view(article_id=self.pk)
+        return page_cache.cacheable(
+            super().index_route(request, *args, **kwargs), article_id=self.pk
+        )
 
     @path("feedback/", name="feedback")
     def feedback_route(self, request):

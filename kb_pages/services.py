@@ -61,15 +61,16 @@ def site_bind_to_tenant(*, tenant: Tenant, owner: OwnerDetails | None = None) ->
     return site
 
 
-def article_record_view(*, article: ArticlePage) -> None:
-    """Count one view: a single upsert on the counter row, no page save, no revision."""
+def article_record_view(*, article_id: int) -> None:
+    """Count one view: a single upsert on the counter row, no page save, no revision (and
+    no page load: the page cache counts views of pages it serves without one)."""
     table = connection.ops.quote_name(ArticleStats._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (article_id, views, last_viewed_at) VALUES (%s, 1, %s)"
             f" ON CONFLICT (article_id) DO UPDATE"
             f" SET views = {table}.views + 1, last_viewed_at = EXCLUDED.last_viewed_at",
-            [article.pk, timezone.now()],
+            [article_id, timezone.now()],
         )
 
 

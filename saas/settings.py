@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "kb_pages.middleware.TenantRedirectMiddleware",
+    "kb_pages.page_cache.PageCacheMiddleware",
 ]
 
 TEMPLATES = [
@@ -239,6 +240,10 @@ else:
             "CONFIG": {"capacity": 5000},
         }
     }
+
+# Anonymous portal pages are kept this long at most (kb_pages.page_cache; any publish,
+# branding or privacy change drops them at once); 0 turns the page cache off.
+KB_PAGE_CACHE_SECONDS = env.int("KB_PAGE_CACHE_SECONDS", default=600)
 
 # Without Redis the in-process layer cannot hear other processes (the background worker);
 # web processes then also poll the tenants' event logs this often (seconds).

@@ -13,6 +13,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from tenants.context import public_schema, reset_to_public_schema, tenant_schema
@@ -145,6 +146,15 @@ def alpha(tenants) -> TenantFixture:
 @pytest.fixture
 def bravo(tenants) -> TenantFixture:
     return tenants["bravo"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: tests roll their rows back, so the same
+    tenant, path and ids come back in the next test (the portal's page cache, the brand
+    cache and the rate-limit counters would otherwise answer from an earlier test)."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -135,9 +135,9 @@ def _report_rows(html: str, titles: list[str]) -> list[str]:
 def test_report_lists_most_viewed_and_least_helpful(kb, alpha):
     # The tree order is article, internal; the report must order by its own figures.
     article, internal = kb["article"], kb["internal"]
-    article_record_view(article=article)
+    article_record_view(article_id=article.pk)
     for _ in range(3):
-        article_record_view(article=internal)
+        article_record_view(article_id=internal.pk)
     for role, answer in [("agent", "yes"), ("manager", "yes"), ("billing_agent", "no")]:
         signed_in(alpha, role).post(INTERNAL + "feedback/", {"helpful": answer})
     signed_in(alpha, "customer").post(FEEDBACK, {"helpful": "no"})
