@@ -853,7 +853,14 @@ def batch_insert(
         ArticleRelatedLink.objects.bulk_create(links)
         ArticleStats.objects.bulk_create(
             [
-                ArticleStats(article_id=a.pk, views=p.views, last_viewed_at=p.updated_at)
+                ArticleStats(
+                    article_id=a.pk,
+                    views=p.views,
+                    last_viewed_at=p.updated_at,
+                    live=a.live,
+                    locale_id=a.locale_id,
+                    internal_only=a.internal_only,
+                )
                 for a, p in zip(articles, plans, strict=True)
             ]
         )

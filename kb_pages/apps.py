@@ -8,6 +8,7 @@ class KbPagesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kb_pages import page_cache
+        from kb_pages import page_cache, services
 
         page_cache.connect_signals()
+        services.connect_signals()

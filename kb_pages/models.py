@@ -306,14 +306,29 @@ class ArticleRelatedLink(Orderable):
 
 
 class ArticleStats(models.Model):
-    """Counters kept off the page row: a view must not touch the page (or its revisions),
-    and publishing a revision must not overwrite the count."""
+    """One narrow row per article, kept off the page row.
+
+    Counters: a view must not touch the page (or its revisions), and publishing a
+    revision must not overwrite the count. Listing facts: whether the article is live, its
+    language and audience, copied from the page whenever it is published or unpublished
+    (kb_pages.services.article_listing_sync), so the portal's search filters and orders
+    its matches on this row instead of joining the page tables for each of them."""
 
     article = models.OneToOneField(
         ArticlePage, primary_key=True, on_delete=models.CASCADE, related_name="stats"
     )
     views = models.PositiveBigIntegerField(_("views"), default=0)
     last_viewed_at = models.DateTimeField(_("last viewed"), null=True, blank=True)
+    live = models.BooleanField(_("live"), default=False, db_default=False)
+    locale = models.ForeignKey(
+        "wagtailcore.Locale",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("language"),
+    )
+    internal_only = models.BooleanField(_("internal only"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("article statistics")

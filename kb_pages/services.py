@@ -74,6 +74,35 @@ def article_record_view(*, article_id: int) -> None:
         )
 
 
+def article_listing_sync(*, article: ArticlePage) -> None:
+    """Copy what the portal's search filters on (live, language, audience) from the
+    article's page row to its ArticleStats row; runs on publish and unpublish."""
+    ArticleStats.objects.bulk_create(
+        [
+            ArticleStats(
+                article_id=article.pk,
+                live=article.live,
+                locale_id=article.locale_id,
+                internal_only=article.internal_only,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["article"],
+        update_fields=["live", "locale", "internal_only"],
+    )
+
+
+def _listing_changed(sender, instance, **kwargs) -> None:
+    article_listing_sync(article=instance)
+
+
+def connect_signals() -> None:
+    from wagtail.signals import page_published, page_unpublished
+
+    for signal in (page_published, page_unpublished):
+        signal.connect(_listing_changed, sender=ArticlePage, dispatch_uid="kb_pages.listing")
+
+
 def article_vote(
     *, article: ArticlePage, helpful: bool, comment: str = "", user=None, session_key: str = ""
 ) -> ArticleVote:

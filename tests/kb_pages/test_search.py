@@ -174,3 +174,77 @@ def test_portal_home_has_a_search_box_for_its_language(alpha):
 
     assert 'action="/kb/search/"' in english and 'name="q"' in english
     assert 'action="/kb/search/"' in persian
+
+
+def test_publishing_and_unpublishing_keep_the_listing_row_in_step(kb, people):
+    from kb_pages.models import ArticleStats
+
+    article = kb["article"]
+    row = ArticleStats.objects.get(article=article)
+    assert (row.live, row.locale.language_code, row.internal_only) == (True, "en", False)
+
+    article.internal_only = True
+    article.save_revision().publish()
+    assert articles_search(query="password", locale="en", user=people["customer"]) == []
+    assert _titles(articles_search(query="password", locale="en", user=people["agent"])) == [
+        "Reset your password"
+    ]
+
+    article.unpublish()
+    assert not ArticleStats.objects.get(article=article).live
+    assert articles_search(query="password", locale="en", user=people["agent"]) == []
+
+    article.internal_only = False
+    article.save_revision().publish()
+    assert _titles(articles_search(query="password", locale="en", user=people["customer"])) == [
+        "Reset your password"
+    ]
+
+
+def test_a_view_keeps_the_listing_row(kb, people):
+    from kb_pages.services import article_record_view
+
+    article_record_view(article_id=kb["article"].pk)
+
+    assert _titles(articles_search(query="password", locale="en", user=people["customer"])) == [
+        "Reset your password"
+    ]
+
+
+def test_title_matches_rank_first_and_views_pick_the_candidates(kb, people, monkeypatch):
+    from kb_pages import selectors
+    from kb_pages.models import ArticleStats
+
+    category = kb["category"]
+    in_body = [
+        add_page(
+            category,
+            ArticlePage(
+                title=f"Account note {n}",
+                slug=f"note-{n}",
+                body=body(("text", "<p>Mentions the widget once.</p>")),
+            ),
+        )
+        for n in range(4)
+    ]
+    in_title = add_page(category, ArticlePage(title="Widget settings", slug="widget", body=body()))
+    ArticleStats.objects.filter(article=in_body[2]).update(views=50)
+    ArticleStats.objects.filter(article=in_body[0]).update(views=10)
+
+    found = _titles(articles_search(query="widget", locale="en", user=people["customer"]))
+    assert found[0] == in_title.title and len(found) == 5
+
+    # With fewer candidates than matches, the title match and then the most viewed are
+    # ranked; the rest are left out.
+    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 3)
+    found = _titles(articles_search(query="widget", locale="en", user=people["customer"]))
+    assert found[0] == in_title.title
+    assert sorted(found[1:]) == ["Account note 0", "Account note 2"]
+
+
+@pytest.mark.parametrize("query", ["it's", "back\\slash", "a'b | c", "!!", "x:*"])
+def test_query_syntax_characters_are_words_not_operators(kb, people, query):
+    assert isinstance(articles_search(query=query, locale="en", user=people["agent"]), list)
+    assert isinstance(
+        articles_search(query=query, locale="en", user=people["agent"], typing=True), list
+    )
