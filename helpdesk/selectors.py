@@ -145,14 +145,26 @@ def _newest_matches_first(query: QuerySet[Ticket], *, before: dt.datetime | None
     PostgreSQL has two ways and often picks the wrong one at a million tickets: walk the
     updated_at index newest first and test each row (fast for a common word, whose matches
     are dense: 310 ms the other way), or let the GIN index find every match and sort them
-    (fast for a rare word: 1.2 s the other way). A capped count of the matches decides.
+    (fast for a rare word: 1.2 s the other way). The planner's own estimate of the matches
+    decides (ANALYZE keeps lexeme frequencies for tsvector columns): counting them instead
+    built the whole GIN bitmap of a common word, 35-90 ms, before the page's query ran.
     """
-    probe = query.order_by().values("pk")[:COMMON_WORD_MATCHES]
-    if probe.count() >= COMMON_WORD_MATCHES:
+    if _estimated_rows(query) >= COMMON_WORD_MATCHES:
         return list(query[: PAGE_SIZE + 1])
     # Sorting by an expression keeps the planner off the updated_at index.
     unindexed_order = (Coalesce("updated_at", "created_at").desc(), "-id")
     return list(query.order_by(*unindexed_order)[: PAGE_SIZE + 1])
+
+
+def _estimated_rows(query: QuerySet) -> float:
+    """The planner's estimate of the rows ``query`` matches (EXPLAIN, nothing executed)."""
+    sql, params = query.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str | bytes):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:

@@ -144,6 +144,18 @@ class Ticket(models.Model):
                 condition=ACTIVE,
                 name="ticket_active_dept",
             ),
+            # "Mine" by priority or by last change: an agent may hold thousands of open
+            # tickets, which the (assignee, stage) index hands over unsorted.
+            models.Index(
+                fields=["assignee", "-priority", "-updated_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_active_assignee_prio",
+            ),
+            models.Index(
+                fields=["assignee", "-updated_at", "-id"],
+                condition=ACTIVE,
+                name="ticket_active_assignee_upd",
+            ),
             # "Waiting on customer": the planner reads the whole table for it otherwise.
             models.Index(
                 fields=["-updated_at", "-id"],

@@ -330,6 +330,37 @@ def test_search_finds_old_tickets_beyond_the_recent_windows(alpha, new_ticket, m
     assert _references(second) == {old.reference}
 
 
+@pytest.mark.parametrize("common_above", [0, 10**9], ids=["walk", "gin"])
+def test_both_search_plans_give_the_newest_visible_matches(
+    alpha, new_ticket, billing, monkeypatch, common_above
+):
+    """A word the planner thinks common walks the newest tickets; a rare one goes through
+    the GIN index: the same pages, in the same order, with the same visibility."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    monkeypatch.setattr("helpdesk.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("helpdesk.selectors.COMMON_WORD_MATCHES", common_above)
+    found = [new_ticket(subject=f"Gizmo {i}", body_text="gizmo broke") for i in range(3)]
+    new_ticket(subject="Gizmo billing", body_text="gizmo invoice", department=billing)
+    new_ticket(subject="Unrelated", body_text="nothing here")
+    now = timezone.now()
+    for age, ticket in enumerate(found):
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now - dt.timedelta(hours=age))
+    client = _client(alpha, "agent")
+
+    first = client.get("/desk/", {"queue": "all", "q": "gizmo"})
+    rows = first.context["page"].tickets
+    second = client.get(
+        "/desk/", {"queue": "all", "q": "gizmo", "cursor": first.context["page"].next_cursor}
+    )
+
+    assert [t.reference for t in rows] == [found[0].reference, found[1].reference]
+    assert [t.reference for t in second.context["page"].tickets] == [found[2].reference]
+    assert second.context["page"].next_cursor is None
+
+
 def test_reply_warns_when_someone_replied_since_the_page_was_opened(alpha, new_ticket, people):
     ticket = new_ticket()
     client = _client(alpha, "agent")
