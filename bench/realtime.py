@@ -564,8 +564,11 @@ async def agent_read(agent: Agent, recorder: Recorder) -> None:
         async for raw in agent.ws:
             received_at = recorder.last_frame = time.time()
             message = json.loads(raw)
-            if message.get("type") == "event":
-                recorder.record(agent.index, message["id"], received_at, message["event"])
+            # Under load the hub sends one frame per tick with that tick's events.
+            frames = message.get("frames", []) if message.get("type") == "batch" else [message]
+            for frame in frames:
+                if frame.get("type") == "event":
+                    recorder.record(agent.index, frame["id"], received_at, frame["event"])
     except ConnectionClosed as closed:
         agent.closed = f"closed {closed.rcvd.code if closed.rcvd else 'abnormally'}"
 

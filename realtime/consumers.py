@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from realtime import poller
 from realtime.groups import group_name
-from realtime.hub import hub
+from realtime.hub import batch_text, event_text, hub
 from realtime.models import Event
 from realtime.publish import MESSAGE_TYPE
 from tenants.channels_middleware import db_call
@@ -209,6 +209,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.realtime_presence(message)
         elif message.get("type") == MESSAGE_TYPE:
             await self.realtime_event(message)
+
+    async def hub_dispatch_events(self, messages: list[dict[str, Any]], text: str) -> None:
+        """The events of one tick of a group, ``text`` their frame for every socket. This
+        socket sends that frame as is unless it has already sent some of them (an event
+        addressed to two of its groups)."""
+        if any(m["event"].get("type") == "access.revoked" for m in messages):
+            await self.close(code=CLOSE_REVOKED)
+            return
+        fresh = [m for m in messages if m["id"] not in self.sent_ids]
+        if not fresh:
+            return
+        if len(fresh) < len(messages):
+            text = batch_text([event_text(m) for m in fresh])
+        self.sent_ids.extend(m["id"] for m in fresh)
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -32,15 +32,19 @@
         if (mode === "desk") startPresence(socket);
       }
     };
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
+    function handle(frame) {
+      if (frame.type === "batch") { (frame.frames || []).forEach(handle); return; } // a busy tick's events
       if (frame.type === "resync") { location.reload(); return; }
       if (frame.type === "presence") { showPresence(frame); return; }
       if (frame.type !== "event" || applied.has(frame.id)) return;
       applied.add(frame.id);
       if (frame.id > lastId) lastId = frame.id;
       apply(frame.event);
+    }
+    socket.onmessage = function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      handle(frame);
     };
     socket.onclose = function (event) {
       if (event.code === 4401 || event.code === 4403) return; // signed out or not allowed

@@ -130,3 +130,119 @@ async def test_sockets_joining_a_group_at_once_share_one_subscription_and_all_he
     for member in members:
         await hub.leave("t.alpha.dept.1", member)
     assert hub.groups == {} and layer.groups["t.alpha.dept.1"] == set()
+
+
+class _QueueLayer:
+    """An in-process layer with the calls the hub makes."""
+
+    def __init__(self):
+        import asyncio
+
+        self.queues: dict[str, asyncio.Queue] = {}
+        self.groups: dict[str, set[str]] = {}
+
+    async def new_channel(self, prefix=""):
+        import asyncio
+
+        name = f"{prefix}{len(self.queues)}"
+        self.queues[name] = asyncio.Queue()
+        return name
+
+    async def group_add(self, group, channel):
+        self.groups.setdefault(group, set()).add(channel)
+
+    async def group_discard(self, group, channel):
+        self.groups.get(group, set()).discard(channel)
+
+    async def group_send(self, group, message):
+        for channel in self.groups.get(group, ()):
+            self.queues[channel].put_nowait(message)
+
+    async def receive(self, channel):
+        return await self.queues[channel].get()
+
+
+def _event(event_id: int) -> dict:
+    import json
+
+    event = {"type": "ticket.updated", "ticket": {"reference": f"T-{event_id}"}}
+    return {
+        "type": "realtime.event",
+        "id": event_id,
+        "event": event,
+        "text": json.dumps({"type": "event", "id": event_id, "event": event}),
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_lone_event_leaves_at_once_and_a_busy_tick_goes_out_as_one_frame():
+    import asyncio
+    import json
+
+    from realtime.hub import Hub
+
+    class Member:
+        def __init__(self):
+            self.frames: list[tuple[list[int], str]] = []
+
+        async def hub_dispatch(self, message):  # presence and the like
+            raise AssertionError("events come through hub_dispatch_events")
+
+        async def hub_dispatch_events(self, messages, text):
+            self.frames.append(([m["id"] for m in messages], text))
+
+    layer, members = _QueueLayer(), [Member(), Member()]
+    hub = Hub(layer, tick=0.05)
+    for member in members:
+        await hub.join("t.alpha.desk", member)
+
+    await layer.group_send("t.alpha.desk", _event(1))
+    await asyncio.sleep(0.01)  # well inside the tick: the first event did not wait for it
+    for event_id in (2, 3, 4):
+        await layer.group_send("t.alpha.desk", _event(event_id))
+    await asyncio.sleep(0.15)
+
+    for member in members:
+        assert [ids for ids, _ in member.frames] == [[1], [2, 3, 4]]
+        single, batch = (json.loads(text) for _, text in member.frames)
+        assert single == {"type": "event", "id": 1, "event": _event(1)["event"]}
+        assert batch["type"] == "batch"
+        assert [frame["id"] for frame in batch["frames"]] == [2, 3, 4]
+    assert members[0].frames[1][1] is members[1].frames[1][1]  # encoded once for all
+    for member in members:
+        await hub.leave("t.alpha.desk", member)
+    assert hub.groups == {}
+
+
+@pytest.mark.asyncio
+async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
+    import json
+    from collections import deque
+
+    from realtime.consumers import CLOSE_REVOKED, EventStreamConsumer
+    from realtime.hub import batch_text
+
+    sent, closed = [], []
+    consumer = EventStreamConsumer()
+    consumer.sent_ids = deque(maxlen=1000)
+
+    async def base_send(message):
+        sent.append(message)
+
+    async def close(code=None):
+        closed.append(code)
+
+    consumer.base_send, consumer.close = base_send, close
+    first = [_event(1), _event(2)]
+    await consumer.hub_dispatch_events(first, batch_text([m["text"] for m in first]))
+    second = [_event(2), _event(3)]  # 2 again, through the socket's other group
+    await consumer.hub_dispatch_events(second, batch_text([m["text"] for m in second]))
+
+    frames = [json.loads(m["text"]) for m in sent]
+    assert [f["id"] for f in frames[0]["frames"]] == [1, 2]
+    assert frames[1] == {"type": "event", "id": 3, "event": _event(3)["event"]}
+
+    revoked = _event(4)
+    revoked["event"] = {"type": "access.revoked"}
+    await consumer.hub_dispatch_events([_event(5), revoked], "unused")
+    assert closed == [CLOSE_REVOKED] and len(sent) == 2

@@ -29,8 +29,10 @@ async def _events(communicator, *, until: str | None = None, limit: int = 20) ->
         if await communicator.receive_nothing(timeout=0.5):
             break
         frame = await communicator.receive_json_from()
-        frames.append(frame)
-        if until and frame.get("type") == until:
+        # A busy tick's events arrive together, in one "batch" frame.
+        batch = frame["frames"] if frame.get("type") == "batch" else [frame]
+        frames.extend(batch)
+        if until and any(f.get("type") == until for f in batch):
             break
     return frames
 
