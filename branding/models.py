@@ -138,7 +138,11 @@ class BrandSettings(BaseSiteSetting):
 
     def save(self, *args, **kwargs) -> None:
         from branding.services import brand_cache_clear
+        from kb_pages.page_cache import page_cache_clear
         from tenants.context import current_schema_name
 
         super().save(*args, **kwargs)
         brand_cache_clear(schema_name=current_schema_name())
+        # After the brand's own after-commit delete: a page rendered in between would
+        # otherwise keep the old brand under the new generation.
+        page_cache_clear()

@@ -40,8 +40,10 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
-GENERATION_KEY = "kb:page-cache:generation"
-_KEY_PREFIX = "kb:page-cache:page"
+from tenants.context import tenant_schema
+
+GENERATION_KEY = "kb:page-cache:v1:generation"
+_KEY_PREFIX = "kb:page-cache:v1:page"
 _MARK_ATTRIBUTE = "kb_page_cache"
 # NUL cannot occur in a page (PostgreSQL text refuses it), so the mark is unambiguous.
 _TOKEN_MARK = b"\x00csrf\x00"
@@ -79,6 +81,10 @@ def _on_tenant() -> bool:
 def _request_cacheable(request) -> bool:
     if request.method not in ("GET", "HEAD") or not _seconds() or not _on_tenant():
         return False
+    # None of the cached pages reads a query string: a "?x=1" variant would only be a
+    # way to fill the cache (and push out the login rate-limit counters beside it).
+    if request.META.get("QUERY_STRING") or "authorization" in request.headers:
+        return False
     cookies = request.COOKIES
     return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
 
@@ -94,21 +100,40 @@ def _generation() -> str:
 
 
 def _key(request, generation: str, language: str) -> str:
-    where = f"{request.get_host()}\n{request.get_full_path()}\n{language}"
+    where = f"{request.get_host().lower()}\n{request.path}\n{language}"
     return f"{_KEY_PREFIX}:{generation}:{hashlib.sha256(where.encode()).hexdigest()}"
 
 
-def page_cache_clear() -> None:
-    """Forget every cached page of the current tenant, once the transaction commits (a
-    reader between now and then would store the old page under the new generation)."""
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
+def _bump(schema_name: str) -> None:
+    with tenant_schema(schema_name):  # django-tenants puts the schema in the key
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def page_cache_clear(*, schema_name: str | None = None) -> None:
+    """Forget every cached page of a tenant (the current one by default) once the
+    transaction commits: a reader between now and then would store the old page under
+    the new generation. One new generation per transaction, however many rows changed."""
+    schema_name = schema_name or connection.schema_name
+
+    def bump() -> None:
+        _bump(schema_name)
+
+    bump.page_cache_schema = schema_name  # type: ignore[attr-defined]
+    transaction.on_commit(bump)
+
+
+def tenant_page_cache_reset(*, tenant, owner=None) -> None:
+    """A tenant setup step: a new tenant may get the schema name and host of a deleted
+    one, whose pages may still be cached; a fresh generation hides them."""
+    _bump(tenant.schema_name)
+    page_cache_clear(schema_name=tenant.schema_name)
 
 
 def _from_cache(request, cached: CachedPage) -> HttpResponse:
     content = cached.content
     if _TOKEN_MARK in content:
         content = content.replace(_TOKEN_MARK, get_token(request).encode())
-    if cached.article_id is not None:
+    if cached.article_id is not None and request.method == "GET":
         from kb_pages import services
 
         services.article_record_view(article_id=cached.article_id)
@@ -121,7 +146,7 @@ def _from_cache(request, cached: CachedPage) -> HttpResponse:
     return response
 
 
-def _to_cache(response, mark: _Mark) -> CachedPage | None:
+def _to_cache(request, response, mark: _Mark) -> CachedPage | None:
     if response.status_code != 200 or response.streaming or response.cookies:
         return None
     control = response.get("Cache-Control", "")
@@ -129,6 +154,8 @@ def _to_cache(response, mark: _Mark) -> CachedPage | None:
         return None
     content = response.content
     tokens = set(_TOKEN_FIELD.findall(content))
+    if not tokens and request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return None  # a token went into the page some other way: not shareable
     for token in tokens:
         content = content.replace(token, _TOKEN_MARK)
     return CachedPage(
@@ -137,6 +164,18 @@ def _to_cache(response, mark: _Mark) -> CachedPage | None:
         language=translation.get_language() or settings.LANGUAGE_CODE,
         article_id=mark.article_id,
     )
+
+
+def _request_touched(request) -> bool:
+    """Whether this rendering carried something of this reader's own: a session write, a
+    flash message, or a CSRF token in a form the token pattern does not know."""
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return True
+    storage = getattr(request, "_messages", None)
+    if storage is not None and getattr(storage, "_queued_messages", None):
+        return True
+    return False
 
 
 class PageCacheMiddleware:
@@ -160,8 +199,9 @@ class PageCacheMiddleware:
             mark is not None
             and not getattr(request, "is_preview", False)
             and not getattr(request.user, "is_authenticated", False)
+            and not _request_touched(request)
         ):
-            entry = _to_cache(response, mark)
+            entry = _to_cache(request, response, mark)
             if entry is not None:
                 cache.set(key, entry, _seconds())
                 response["X-Page-Cache"] = "miss"

@@ -16,7 +16,7 @@ from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from django.utils import timezone
 from wagtail import hooks
-from wagtail.models import Locale
+from wagtail.models import Locale, PageViewRestriction
 
 from kb_pages.deflection import PORTAL_TICKET_COUNTS_HOOK
 from kb_pages.models import (
@@ -118,6 +118,7 @@ def _ranked_ids(
     locale_id: int | None,
     agent: bool,
     limit: int,
+    restricted: list[str],
     match: str = _TITLE_AND_BODY,
 ) -> list[int]:
     filters = ""
@@ -132,6 +133,12 @@ def _ranked_ids(
         params["locale"] = locale_id
     if not agent:
         filters += " AND NOT s.internal_only"
+    if restricted:  # behind a privacy setting (password, sign-in, groups): never listed
+        filters += (
+            " AND NOT EXISTS (SELECT 1 FROM wagtailcore_page p"
+            " WHERE p.id = s.article_id AND p.path LIKE ANY(%(restricted)s))"
+        )
+        params["restricted"] = restricted
     with connection.cursor() as cursor:
         cursor.execute(sql.format(filters=filters, match=match), params)
         return [row[0] for row in cursor.fetchall()]
@@ -160,7 +167,16 @@ def articles_search(
             return []
     elif locale is not None:
         locale_id = locale.pk
-    search = partial(_ranked_ids, locale_id=locale_id, agent=user_is_agent(user), limit=limit)
+    restricted = [
+        path + "%" for path in PageViewRestriction.objects.values_list("page__path", flat=True)
+    ]
+    search = partial(
+        _ranked_ids,
+        locale_id=locale_id,
+        agent=user_is_agent(user),
+        limit=limit,
+        restricted=restricted,
+    )
     ids = search(_SEARCH_SQL, query=_tsquery(terms))
     if not ids and typing:
         ids = search(_TITLES_SQL, query=_tsquery(terms, prefix=True))

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
-from wagtail.models import Locale, Site
+from wagtail.models import Locale, Page, Site
 from wagtail.search import index
 
 from kb_pages.forms import COMMENT_MAX_LENGTH
@@ -63,43 +63,50 @@ def site_bind_to_tenant(*, tenant: Tenant, owner: OwnerDetails | None = None) ->
 
 def article_record_view(*, article_id: int) -> None:
     """Count one view: a single upsert on the counter row, no page save, no revision (and
-    no page load: the page cache counts views of pages it serves without one)."""
-    table = connection.ops.quote_name(ArticleStats._meta.db_table)
+    no page load: the page cache counts views of pages it serves without one, so the
+    article may be gone by now; then nothing is counted)."""
+    stats = connection.ops.quote_name(ArticleStats._meta.db_table)
+    articles = connection.ops.quote_name(ArticlePage._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (article_id, views, last_viewed_at) VALUES (%s, 1, %s)"
+            f"INSERT INTO {stats} (article_id, views, last_viewed_at, live, internal_only)"
+            f" SELECT page_ptr_id, 1, %s, false, internal_only FROM {articles}"
+            f" WHERE page_ptr_id = %s"
             f" ON CONFLICT (article_id) DO UPDATE"
-            f" SET views = {table}.views + 1, last_viewed_at = EXCLUDED.last_viewed_at",
-            [article_id, timezone.now()],
+            f" SET views = {stats}.views + 1, last_viewed_at = EXCLUDED.last_viewed_at",
+            [timezone.now(), article_id],
         )
 
 
-def article_listing_sync(*, article: ArticlePage) -> None:
+def article_listing_sync(*, article_id: int) -> None:
     """Copy what the portal's search filters on (live, language, audience) from the
-    article's page row to its ArticleStats row; runs on publish and unpublish."""
-    ArticleStats.objects.bulk_create(
-        [
-            ArticleStats(
-                article_id=article.pk,
-                live=article.live,
-                locale_id=article.locale_id,
-                internal_only=article.internal_only,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["article"],
-        update_fields=["live", "locale", "internal_only"],
-    )
+    article's page rows, as the database has them now, to its ArticleStats row. Runs on
+    every save of the page, publish and unpublish (an in-memory page may hold a draft's
+    values, so they are not taken from it)."""
+    stats = connection.ops.quote_name(ArticleStats._meta.db_table)
+    articles = connection.ops.quote_name(ArticlePage._meta.db_table)
+    pages = connection.ops.quote_name(Page._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {stats} (article_id, views, live, locale_id, internal_only)"
+            f" SELECT a.page_ptr_id, 0, p.live, p.locale_id, a.internal_only"
+            f" FROM {articles} a JOIN {pages} p ON p.id = a.page_ptr_id"
+            f" WHERE a.page_ptr_id = %s"
+            f" ON CONFLICT (article_id) DO UPDATE SET live = EXCLUDED.live,"
+            f" locale_id = EXCLUDED.locale_id, internal_only = EXCLUDED.internal_only",
+            [article_id],
+        )
 
 
 def _listing_changed(sender, instance, **kwargs) -> None:
-    article_listing_sync(article=instance)
+    article_listing_sync(article_id=instance.pk)
 
 
 def connect_signals() -> None:
+    from django.db.models.signals import post_save
     from wagtail.signals import page_published, page_unpublished
 
-    for signal in (page_published, page_unpublished):
+    for signal in (page_published, page_unpublished, post_save):
         signal.connect(_listing_changed, sender=ArticlePage, dispatch_uid="kb_pages.listing")
 
 

@@ -116,6 +116,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_SETUP_STEPS = [
     "accounts.services.user_create_owner",
     "kb_pages.services.site_bind_to_tenant",
+    "kb_pages.page_cache.tenant_page_cache_reset",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -243,7 +244,9 @@ else:
 
 # Anonymous portal pages are kept this long at most (kb_pages.page_cache; any publish,
 # branding or privacy change drops them at once); 0 turns the page cache off.
-KB_PAGE_CACHE_SECONDS = env.int("KB_PAGE_CACHE_SECONDS", default=600)
+# Without Redis each process has its own cache, and a change made by another process (a
+# scheduled publish in the worker) reaches this one's pages only when they expire.
+KB_PAGE_CACHE_SECONDS = env.int("KB_PAGE_CACHE_SECONDS", default=600 if REDIS_URL else 60)
 
 # Without Redis the in-process layer cannot hear other processes (the background worker);
 # web processes then also poll the tenants' event logs this often (seconds).

@@ -169,3 +169,42 @@ def test_a_tenant_never_gets_another_tenants_stored_page(kb, alpha, bravo):
     # and the other way round, once bravo's copy is stored
     assert "Bravo:" not in alpha.client().get(ARTICLE).content.decode()
     assert "Bravo: Reset your password" in bravo.client().get(ARTICLE).content.decode()
+
+
+def test_query_strings_and_api_calls_are_not_stored(kb, alpha):
+    client = alpha.client()
+    for _ in range(2):
+        assert "X-Page-Cache" not in client.get(ARTICLE + "?utm=1")
+        assert "X-Page-Cache" not in client.get(ARTICLE, HTTP_AUTHORIZATION="Bearer x")
+    assert client.get(ARTICLE)["X-Page-Cache"] == "miss"
+
+
+def test_a_new_tenant_on_a_reused_schema_never_sees_the_old_pages(kb, alpha):
+    from kb_pages.page_cache import tenant_page_cache_reset
+
+    alpha.client().get(ARTICLE)
+    assert alpha.client().get(ARTICLE)["X-Page-Cache"] == "hit"
+
+    tenant_page_cache_reset(tenant=alpha.tenant)  # what provisioning runs for a new tenant
+
+    assert alpha.client().get(ARTICLE)["X-Page-Cache"] == "miss"
+
+
+def test_the_brand_cache_is_dropped_before_the_pages_after_a_brand_change(in_alpha):
+    from django.db import connection
+
+    set_brand(portal_name="Ordered")
+
+    last = connection.run_on_commit[-1][1]
+    assert getattr(last, "page_cache_schema", None) == in_alpha.schema_name
+
+
+def test_a_hit_on_an_article_deleted_meanwhile_counts_nothing_and_fails_nothing(kb, alpha):
+    from kb_pages.services import article_record_view
+
+    article_id = kb["article"].pk
+    kb["article"].delete()
+
+    article_record_view(article_id=article_id)
+
+    assert not ArticleStats.objects.filter(article_id=article_id).exists()

@@ -248,3 +248,40 @@ def test_query_syntax_characters_are_words_not_operators(kb, people, query):
     assert isinstance(
         articles_search(query=query, locale="en", user=people["agent"], typing=True), list
     )
+
+
+def test_articles_behind_a_privacy_setting_do_not_crowd_out_public_ones(kb, people):
+    from wagtail.models import PageViewRestriction
+
+    from kb_pages.models import KBCategoryPage
+
+    private = add_page(
+        kb["index"], KBCategoryPage(title="Staff area", slug="staff-area", icon="🔒")
+    )
+    for n in range(3):
+        add_page(
+            private,
+            ArticlePage(
+                title=f"Password policy {n}",
+                slug=f"password-policy-{n}",
+                body=body(("text", "<p>password password password</p>")),
+            ),
+        )
+    PageViewRestriction.objects.create(
+        page=private, restriction_type=PageViewRestriction.PASSWORD, password="x"
+    )
+
+    found = articles_search(query="password", locale="en", user=people["customer"], limit=1)
+
+    assert _titles(found) == ["Reset your password"]
+
+
+def test_an_article_made_live_without_a_publish_signal_is_listed(kb, people):
+    add_page_quietly = kb["category"].add_child
+    add_page_quietly(
+        instance=ArticlePage(title="Quietly live widget", slug="quiet", live=True, body=body())
+    )
+
+    assert _titles(articles_search(query="widget", locale="en", user=people["customer"])) == [
+        "Quietly live widget"
+    ]
