@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from helpdesk.access import agent_department_ids, tickets_visible_to
+from helpdesk.access import agent_department_ids, tickets_visible_to, visibility_branches
 from helpdesk.models import (
     ACTIVE_CATEGORIES,
     Attachment,
@@ -25,6 +25,7 @@ from helpdesk.models import (
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketSeen,
 )
 from helpdesk.search import tsquery_for
 
@@ -228,31 +229,51 @@ COUNT_CAP = 100
 def queue_counts(*, user: User) -> dict[str, str]:
     """Tickets per queue, counted up to COUNT_CAP ("99+" past it): a badge needs no exact
     figure, and counting 150,000 open tickets on every page view would cost more than the
-    page itself."""
+    page itself.
+
+    An agent sees their departments' tickets or their own: each part is counted up to the
+    cap on its own index and the parts' union is counted (at most 2 x COUNT_CAP ids, the
+    same capped figure). Counting through the OR walked one index past every other
+    department's tickets: 10-14 ms for an agent of a later department, on 1M tickets.
+    """
     queues = ("mine", "unassigned", "open", "waiting")
     departments = _departments_of(user)
+    branches = visibility_branches(user, departments=departments) or [Q()]
     parts, params = [], []
     for queue in queues:
-        query = tickets_visible_to(
-            user,
-            Ticket.objects.filter(merged_into__isnull=True).filter(
-                _queue_filter(queue, user, departments)
-            ),
-            departments=departments,
+        base = Ticket.objects.filter(merged_into__isnull=True).filter(
+            _queue_filter(queue, user, departments)
         )
-        try:
-            sql, query_params = query.order_by().values("pk")[:COUNT_CAP].query.sql_with_params()
-        except EmptyResultSet:  # e.g. "unassigned in my departments" with no department
-            parts.append("0")
-            continue
-        parts.append(f"(SELECT count(*) FROM ({sql}) AS q)")
-        params.extend(query_params)
-    with connection.cursor() as cursor:  # four capped counts, one round trip
+        selects = []
+        for branch in branches:
+            try:
+                sql, query_params = (
+                    base.filter(branch).order_by().values("pk")[:COUNT_CAP].query.sql_with_params()
+                )
+            except EmptyResultSet:  # e.g. "unassigned in my departments" with no department
+                continue
+            selects.append(f"({sql})")
+            params.extend(query_params)
+        parts.append(f"(SELECT count(*) FROM ({' UNION '.join(selects)}) AS q)" if selects else "0")
+    with connection.cursor() as cursor:  # every queue's capped count, one round trip
         cursor.execute("SELECT " + ", ".join(parts), params)
         found = cursor.fetchone()
     return {
         queue: f"{COUNT_CAP - 1}+" if n >= COUNT_CAP else str(n)
         for queue, n in zip(queues, found, strict=True)
+    }
+
+
+def tickets_unseen(*, user: User, tickets: list[Ticket]) -> set[int]:
+    """Which of ``tickets`` changed since ``user`` last opened them, or were never opened
+    by them (one query for a queue page)."""
+    seen = dict(
+        TicketSeen.objects.filter(user=user, ticket__in=tickets).values_list("ticket_id", "seen_at")
+    )
+    return {
+        ticket.pk
+        for ticket in tickets
+        if (seen_at := seen.get(ticket.pk)) is None or ticket.updated_at > seen_at
     }
 
 

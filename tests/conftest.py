@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from tenants.context import public_schema, reset_to_public_schema, tenant_schema
 from tenants.models import Tenant
@@ -155,6 +156,14 @@ def _empty_cache():
     cache and the rate-limit counters would otherwise answer from an earlier test)."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_tests():
+    """A request in Persian leaves Persian active in the thread (LocaleMiddleware does not
+    undo it): the next test must start in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

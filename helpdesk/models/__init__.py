@@ -23,6 +23,7 @@ from helpdesk.models.tickets import (
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketSeen,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketLink",
+    "TicketSeen",
     "TicketStatus",
     "Tier",
 ]

@@ -284,6 +284,23 @@ class TicketLink(models.Model):
         return f"{self.from_ticket_id} -> {self.to_ticket_id}"
 
 
+class TicketSeen(models.Model):
+    """When an agent last opened (or acted on) a ticket: the queue marks the tickets that
+    changed since, or that the agent has never opened."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket"], name="ticket_seen_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.ticket_id} at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
 class SavedView(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"

@@ -31,6 +31,7 @@ from helpdesk.models import (
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketSeen,
     TicketStatus,
     Tier,
 )
@@ -664,3 +665,15 @@ def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
     ticket.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
     events.ticket_changed(ticket, "ticket.updated", ["status"])
     return ticket
+
+
+def tickets_mark_seen(*, user: User, tickets: Sequence[Ticket]) -> None:
+    """``user`` has now seen ``tickets`` as they are: the queue stops marking them until
+    they change again. One upsert whatever the number of tickets."""
+    now = timezone.now()
+    TicketSeen.objects.bulk_create(
+        [TicketSeen(user=user, ticket=ticket, seen_at=now) for ticket in tickets],
+        update_conflicts=True,
+        unique_fields=["user", "ticket"],
+        update_fields=["seen_at"],
+    )

@@ -85,8 +85,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET)
     page = selectors.desk_tickets(user=request.user, filters=filters)
     labels = dict(Priority.choices)  # get_priority_display() hashes the choices per row
+    unseen = selectors.tickets_unseen(user=request.user, tickets=page.tickets)
     for ticket in page.tickets:
         ticket.priority_label = labels[ticket.priority]
+        ticket.unseen = ticket.pk in unseen
     params = request.GET.copy()
     params.pop("cursor", None)
     return render(
@@ -230,6 +232,7 @@ def _ticket_page(
 @agent_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    ticket_services.tickets_mark_seen(user=request.user, tickets=[ticket])
     return _ticket_page(request, ticket)
 
 
@@ -470,6 +473,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     try:
         with transaction.atomic():  # all or nothing
             _bulk_apply(request, action, tickets)
+            # The agent's own change: not news to them when the queue reloads.
+            ticket_services.tickets_mark_seen(user=request.user, tickets=tickets)
     except (ValidationError, ValueError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:

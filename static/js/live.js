@@ -184,6 +184,26 @@
     text(row.querySelector("[data-col=status]"), ticket.status_label);
     if ("assignee" in ticket) text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
     row.classList.add("live-new");
+    markUnseen(row);
+  }
+
+  // The row changed after the page was drawn: marked like the server marks tickets that
+  // changed since the agent last opened them (opening the ticket clears it).
+  function markUnseen(row) {
+    if (row.classList.contains("unseen")) return;
+    var table = document.getElementById("live-queue");
+    var label = table && table.dataset.unseenLabel;
+    row.classList.add("unseen");
+    var cell = row.querySelector("a") && row.querySelector("a").parentNode;
+    if (!cell || !label) return;
+    var mark = document.createElement("span");
+    mark.className = "unseen-mark";
+    mark.title = label;
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = label;
+    mark.appendChild(hidden);
+    cell.appendChild(mark);
   }
 
   function insertRow(ticket) {
@@ -208,6 +228,7 @@
     text(row.querySelector("[data-col=priority]"), ticket.priority_label);
     text(row.querySelector("[data-col=updated]"), new Date(ticket.updated_at).toLocaleString(document.documentElement.lang));
     row.classList.add("live-new");
+    markUnseen(row);
     tbody.insertBefore(row, tbody.firstChild);
   }
 

@@ -130,6 +130,12 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(row.locator("[data-col=department]")).to_have_text("General support")
     expect(row.locator("[data-col=requester]")).to_have_text("Alpha Corp Customer")
     expect(row.get_by_role("link", name=code)).to_have_attribute("href", f"/desk/tickets/{code}/")
+    expect(row, "a ticket the agent never opened is marked").to_have_class(
+        re.compile(r"\bunseen\b")
+    )
+    expect(row.locator(".unseen-mark")).to_have_attribute(
+        "title", "Changed since you last opened it"
+    )
     assert open_before.isdigit(), open_before  # a handful of tickets in the test tenant
     expect(
         agent.locator('[data-count="open"]'), "the open queue's badge must move live"

@@ -424,3 +424,33 @@ def test_queue_counts_for_the_live_page_are_per_agent_and_per_tenant(
     assert _client(bravo, "agent").get("/desk/counts/").json()["open"] == "0"
     assert _client(alpha, "customer").get("/desk/counts/").status_code in (302, 403)
     assert client.post("/desk/counts/").status_code == 405
+
+
+@pytest.mark.parametrize("cap", [3, 100])
+def test_an_agents_counts_equal_the_visible_tickets_capped(
+    alpha, new_ticket, billing, people, monkeypatch, cap
+):
+    """Counted per part of what an agent sees (their departments, their own tickets) and
+    then together: a ticket in both parts counts once, and the cap still holds."""
+    from helpdesk import selectors
+    from helpdesk.access import tickets_visible_to
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", cap)
+    agent = people["agent"]
+    new_ticket(subject="Own department, unassigned")
+    both = new_ticket(subject="Own department, mine")  # in both parts
+    billing_mine = new_ticket(subject="Billing, mine", department=billing)
+    new_ticket(subject="Billing, not mine", department=billing)
+    for ticket in (both, billing_mine):
+        services.ticket_assign(ticket=ticket, actor=people["manager"], assignee=agent)
+
+    counts = selectors.queue_counts(user=agent)
+
+    active = Ticket.objects.filter(merged_into__isnull=True, stage__in=["new", "open", "pending"])
+    expected_open = tickets_visible_to(agent, active).count()
+    expected_mine = active.filter(assignee=agent).count()
+    assert expected_open == 3 and expected_mine == 2
+    shown = lambda n: f"{cap - 1}+" if n >= cap else str(n)  # noqa: E731
+    assert counts["open"] == shown(expected_open)
+    assert counts["mine"] == shown(expected_mine)
+    assert counts["unassigned"] == "1"

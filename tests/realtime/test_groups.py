@@ -246,3 +246,37 @@ async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     revoked["event"] = {"type": "access.revoked"}
     await consumer.hub_dispatch_events([_event(5), revoked], "unused")
     assert closed == [CLOSE_REVOKED] and len(sent) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_request_thread_hands_delivery_to_the_event_loop_and_returns(monkeypatch, caplog):
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    from realtime import publish
+
+    release, sent = asyncio.Event(), []
+
+    class SlowLayer:  # a loop busy fanning out earlier events
+        async def group_send(self, group, message):
+            await release.wait()
+            if message["id"] == 2:
+                raise ConnectionError("redis went away")
+            sent.append((group, message["id"]))
+
+    monkeypatch.setattr(publish, "get_channel_layer", lambda: SlowLayer())
+    batch = [(["t.alpha.desk"], {"type": "realtime.event", "id": 1})]
+
+    # deliver_all runs where a sync view runs: in asgiref's thread, the loop waiting.
+    await asyncio.wait_for(sync_to_async(publish.deliver_all)(batch), timeout=2)
+    await sync_to_async(publish.deliver_all)([(["t.alpha.desk"], {"id": 2})])
+    assert sent == []
+
+    release.set()
+    for _ in range(100):
+        if sent and "realtime delivery failed" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert sent == [("t.alpha.desk", 1)]
+    assert "realtime delivery failed for events [2]" in caplog.text
