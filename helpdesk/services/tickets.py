@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -670,10 +670,19 @@ def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
 def tickets_mark_seen(*, user: User, tickets: Sequence[Ticket]) -> None:
     """``user`` has now seen ``tickets`` as they are: the queue stops marking them until
     they change again. One upsert whatever the number of tickets."""
-    now = timezone.now()
-    TicketSeen.objects.bulk_create(
-        [TicketSeen(user=user, ticket=ticket, seen_at=now) for ticket in tickets],
-        update_conflicts=True,
-        unique_fields=["user", "ticket"],
-        update_fields=["seen_at"],
-    )
+    rows = [TicketSeen(user=user, ticket=ticket, seen_at=timezone.now()) for ticket in tickets]
+
+    def upsert() -> None:
+        TicketSeen.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["user", "ticket"], update_fields=["seen_at"]
+        )
+
+    if connection.in_atomic_block:  # part of the caller's change, as durable as it is
+        upsert()
+        return
+    with transaction.atomic():
+        # On its own (a page view) it need not wait for the disk: a crash that loses the
+        # last marks only shows those tickets as changed again.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        upsert()
