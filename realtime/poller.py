@@ -14,13 +14,13 @@ import asyncio
 import logging
 from collections import Counter
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime.groups import group_name
 from realtime.models import Event
 from realtime.publish import MESSAGE_TYPE
+from tenants.channels_middleware import db_call
 from tenants.context import tenant_schema
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def watch(schema_name: str) -> None:
     if interval() <= 0:
         return
     if _sockets[schema_name] == 0 and schema_name not in _last_seen:
-        _last_seen[schema_name] = await database_sync_to_async(_newest_id)(schema_name)
+        _last_seen[schema_name] = await db_call(_newest_id)(schema_name)
     _sockets[schema_name] += 1
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
@@ -70,9 +70,7 @@ async def poll_once() -> int:
     layer = get_channel_layer()
     delivered = 0
     for schema_name in list(_sockets):
-        rows = await database_sync_to_async(_events_after)(
-            schema_name, _last_seen.get(schema_name, 0)
-        )
+        rows = await db_call(_events_after)(schema_name, _last_seen.get(schema_name, 0))
         for event_id, audiences, payload in rows:
             message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
             for audience in audiences:

@@ -182,11 +182,11 @@ _db.setdefault("DISABLE_SERVER_SIDE_CURSORS", True)
 # A pool of open connections (psycopg_pool, Django's "pool" option) saves the 4-5 ms
 # every request pays to connect with CONN_MAX_AGE=0; django-tenants sets the
 # search_path again on each checkout (its close() forgets the schema it set), so a
-# pooled connection never carries a tenant over. Opt-in for now: in the full test
-# suite something returned fewer connections than it took, and the pool ran dry (10 s
-# waits) after a few hundred tests; until that is found, a leak must cost a server
-# connection, not stall the process. Django allows no pool with persistent connections.
-_pool_max = env.int("DB_POOL_MAX_SIZE", default=0)
+# pooled connection never carries a tenant over. Per process: daphne's request threads
+# and its websocket calls (tenants.channels_middleware.db_call) check connections out
+# and return them after each request or call. Django allows no pool with persistent
+# connections; DB_POOL_MAX_SIZE=0 turns it off.
+_pool_max = env.int("DB_POOL_MAX_SIZE", default=10)
 if _pool_max and not _db["CONN_MAX_AGE"]:
     _db["OPTIONS"].setdefault(
         "pool", {"min_size": min(2, _pool_max), "max_size": _pool_max, "timeout": 10}

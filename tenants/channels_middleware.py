@@ -8,6 +8,7 @@ session and user ourselves, inside ``tenant_schema()`` in the thread that runs t
 
 from __future__ import annotations
 
+import functools
 import time
 from http.cookies import SimpleCookie
 from importlib import import_module
@@ -19,6 +20,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.db import close_old_connections
 
 from tenants.context import public_schema, tenant_schema
 from tenants.models import Domain
@@ -96,9 +98,20 @@ def db_call(function):
 
     Channels' own ``database_sync_to_async`` runs every call on one thread: a burst of
     1,000 handshakes queued behind each other past daphne's connect timeout. Each call
-    here enters its schema itself, and its connection goes back to the pool after it.
+    here enters its schema itself, and its connection goes back to the pool after it:
+    closed by the call itself too, because Channels' test communicator turns its
+    ``close_old_connections`` into a no-op, and every socket test then kept a pooled
+    connection checked out until the pool ran dry.
     """
-    return database_sync_to_async(function, thread_sensitive=False)
+
+    @functools.wraps(function)
+    def closing(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return database_sync_to_async(closing, thread_sensitive=False)
 
 
 def _identity(

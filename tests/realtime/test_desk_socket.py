@@ -141,3 +141,26 @@ async def test_group_names_carry_the_schema_so_events_stay_in_their_tenant(alpha
     assert await alpha_socket.receive_nothing(timeout=0.3)
     await alpha_socket.disconnect()
     await bravo_socket.disconnect()
+
+
+async def test_sockets_give_their_pooled_connections_back(alpha):
+    """Each handshake reads the tenant, origin, session and user on a worker thread; its
+    connection must go back to the pool after the call, or a few hundred sockets drain
+    it (Channels' test communicator disables its own clean-up, so the call does it)."""
+    from django.db import connection
+
+    pool = connection.pool
+    assert pool is not None, "the connection pool is on by default"
+
+    def checked_out() -> int:
+        stats = pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    before = checked_out()
+    for _ in range(pool.max_size + 2):  # more sockets than the pool has connections
+        socket = _socket(alpha.host, session=alpha.sessions["agent"])
+        connected, _ = await socket.connect()
+        assert connected
+        await socket.disconnect()
+
+    assert checked_out() <= before
