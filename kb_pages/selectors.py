@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote, urlsplit
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
@@ -31,8 +30,14 @@ from kb_pages.text import query_terms
 SEARCH_LIMIT_MAX = 50
 
 
-def articles_visible_to(*, user, queryset: QuerySet | None = None) -> QuerySet:
-    articles = (ArticlePage.objects.all() if queryset is None else queryset).live().public()
+def articles_visible_to(
+    *, user, queryset: QuerySet | None = None, privacy_settings: bool = True
+) -> QuerySet:
+    """``privacy_settings=False`` only when the caller knows the tenant has none (their
+    check is one more query)."""
+    articles = (ArticlePage.objects.all() if queryset is None else queryset).live()
+    if privacy_settings:
+        articles = articles.public()
     if not user_is_agent(user):
         articles = articles.filter(internal_only=False)
     return articles.order_by("path")
@@ -69,7 +74,9 @@ WITH candidates AS (
     SELECT e.id, s.article_id
     FROM wagtailsearch_indexentry e
     JOIN kb_pages_articlestats s ON e.object_id = s.article_id::varchar(50)
-    WHERE e.content_type_id = %(content_type)s
+    WHERE e.content_type_id = (
+        SELECT id FROM django_content_type WHERE app_label = 'kb_pages' AND model = 'articlepage'
+    )
       AND {match} @@ to_tsquery(%(query)s)
       AND s.live {filters}
     ORDER BY e.title @@ to_tsquery(%(query)s) DESC, s.views DESC, s.article_id DESC
@@ -89,7 +96,9 @@ _TITLES_SQL = """
 SELECT s.article_id
 FROM wagtailsearch_indexentry e
 JOIN kb_pages_articlestats s ON e.object_id = s.article_id::varchar(50)
-WHERE e.content_type_id = %(content_type)s
+WHERE e.content_type_id = (
+    SELECT id FROM django_content_type WHERE app_label = 'kb_pages' AND model = 'articlepage'
+)
   AND e.autocomplete @@ to_tsquery('simple', %(query)s)
   AND s.live {filters}
 ORDER BY ts_rank(e.autocomplete, to_tsquery('simple', %(query)s)) DESC,
@@ -123,7 +132,6 @@ def _ranked_ids(
 ) -> list[int]:
     filters = ""
     params = {
-        "content_type": ContentType.objects.get_for_model(ArticlePage).pk,
         "query": query,
         "candidates": RANK_CANDIDATES,
         "limit": limit,
@@ -192,7 +200,11 @@ def articles_search(
     # The pages themselves, through the same visibility rules as every other listing (a
     # privacy restriction, say, is not on the stats row). Lists show title, summary and
     # link: the StreamField body stays behind.
-    found = articles_visible_to(user=user, queryset=ArticlePage.objects.filter(pk__in=ids))
+    found = articles_visible_to(
+        user=user,
+        queryset=ArticlePage.objects.filter(pk__in=ids),
+        privacy_settings=bool(restricted),
+    )
     by_id = {article.pk: article for article in found.defer("body").order_by()}
     return [by_id[pk] for pk in ids if pk in by_id]
 
