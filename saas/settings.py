@@ -343,6 +343,9 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 # Tenant hosts serve their own public media (Wagtail images) at MEDIA_URL (saas/media.py);
 # turn off when a CDN or a separate user-content domain serves it.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Ticket attachments from a host of their own that shares no cookies with the portal
+# (helpdesk/usercontent.py); unset, each tenant's host serves them after its access check.
+USER_CONTENT_HOST = env.str("USER_CONTENT_HOST", default="").lower()
 
 # --- wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Helpdesk"

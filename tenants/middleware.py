@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.db import connection
 from django.http import Http404
 from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -9,6 +11,18 @@ class ActiveTenantMiddleware(TenantMainMiddleware):
     It is first in MIDDLEWARE and serves only host names in the Domain table (unknown
     hosts get a 404), which is what lets ALLOWED_HOSTS accept tenants' custom domains.
     """
+
+    USER_CONTENT_URLCONF = "helpdesk.usercontent"
+
+    def process_request(self, request):
+        # The user-content host (helpdesk.usercontent) is no tenant's: it serves signed
+        # file links only, from the public schema, each link naming its own schema.
+        user_content_host = getattr(settings, "USER_CONTENT_HOST", "")
+        if user_content_host and self.hostname_from_request(request) == user_content_host:
+            connection.set_schema_to_public()
+            request.urlconf = self.USER_CONTENT_URLCONF
+            return None
+        return super().process_request(request)
 
     @staticmethod
     def hostname_from_request(request):

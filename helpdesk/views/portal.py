@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
-from helpdesk import selectors
+from helpdesk import selectors, usercontent
 from helpdesk.access import (
     guest_ticket_token,
     ticket_get_by_code_and_email_or_404,
@@ -29,6 +29,7 @@ from helpdesk.forms import ReplyForm, TicketForm, TrackForm
 from helpdesk.models import Attachment, Channel, MessageKind, Ticket
 from helpdesk.services import tickets as ticket_services
 from kb_pages.deflection import PORTAL_TICKET_COUNTS_HOOK, form_token_new
+from tenants.context import current_schema_name
 
 
 @require_http_methods(["GET", "POST"])
@@ -221,7 +222,7 @@ def _is_public(attachment: Attachment) -> bool:
     return attachment.message is not None and attachment.message.kind == MessageKind.PUBLIC
 
 
-def attachment_download(request: HttpRequest, token: str) -> FileResponse:
+def attachment_download(request: HttpRequest, token: str) -> HttpResponse:
     """Files are served only through here: the ticket must be visible to the asker, and an
     attachment of an internal note only to agents."""
     attachment = Attachment.objects.select_related("ticket", "message").filter(token=token).first()
@@ -243,12 +244,9 @@ def attachment_download(request: HttpRequest, token: str) -> FileResponse:
         allowed = False
     if not allowed:
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=not attachment.content_type.startswith("image/"),
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    if usercontent.enabled():
+        # Not from here: from the host that shares no cookies with the portal.
+        return redirect(
+            usercontent.signed_url(schema_name=current_schema_name(), attachment=attachment)
+        )
+    return usercontent.file_response(attachment)
