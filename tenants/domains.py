@@ -73,6 +73,12 @@ def validate_custom_domain(domain: str) -> None:
             _("Enter a domain name such as help.example.com, not an IP address."), code="ip"
         )
     base = settings.BASE_DOMAIN.lower()
+    if domain == getattr(settings, "USER_CONTENT_HOST", "") and domain:
+        raise ValidationError(
+            _("%(domain)s is reserved for this service. Enter a domain your organisation owns."),
+            code="platform",
+            params={"domain": domain},
+        )
     if domain == base or domain.endswith(f".{base}"):
         raise ValidationError(
             _(

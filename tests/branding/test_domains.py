@@ -115,6 +115,16 @@ def test_platform_and_malformed_names_are_refused_with_a_clear_error(alpha, doma
     assert _custom_domains(alpha) == set()
 
 
+def test_the_user_content_host_cannot_become_a_tenants_domain(alpha, settings):
+    settings.USER_CONTENT_HOST = "files.helpdesk-example.com"
+
+    response = _add(alpha, "files.helpdesk-example.com")
+
+    assert response.status_code == 400
+    assert "is reserved for this service" in response.content.decode()
+    assert _custom_domains(alpha) == set()
+
+
 def test_a_tenant_can_have_only_a_few_custom_domains(alpha):
     for number in range(5):
         domain_add(tenant=alpha.tenant, domain=f"help{number}.alpha-example.com")
