@@ -19,6 +19,7 @@ from django.urls import path
 
 from helpdesk.models import Attachment
 from tenants.context import tenant_schema
+from tenants.urls_helpers import site_url
 
 SALT = "helpdesk.usercontent"
 LINK_SECONDS = 300
@@ -46,8 +47,7 @@ def file_response(attachment: Attachment) -> FileResponse:
 def signed_url(*, schema_name: str, attachment: Attachment) -> str:
     """A link on the user-content host to ``attachment`` of the tenant ``schema_name``."""
     value = signing.dumps({"s": schema_name, "a": attachment.token}, salt=SALT, compress=True)
-    scheme = getattr(settings, "PUBLIC_SCHEME", "https")
-    return f"{scheme}://{settings.USER_CONTENT_HOST}/f/{value}/"
+    return site_url(settings.USER_CONTENT_HOST, f"/f/{value}/")
 
 
 def serve(request: HttpRequest, value: str) -> FileResponse:
@@ -59,6 +59,10 @@ def serve(request: HttpRequest, value: str) -> FileResponse:
         raise Http404 from None
     if not isinstance(schema_name, str) or not isinstance(token, str):
         raise Http404
+    from tenants.models import Tenant
+
+    if not Tenant.objects.filter(schema_name=schema_name, is_active=True).exists():
+        raise Http404  # suspended or deleted since the link was made
     with tenant_schema(schema_name):
         attachment = Attachment.objects.filter(token=token).first()
         if attachment is None:

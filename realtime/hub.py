@@ -134,7 +134,10 @@ class Hub:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 batch, group.buffer = group.buffer, []
-                await self._deliver(name, group, batch)
+                try:
+                    await self._deliver(name, group, batch)
+                except Exception:  # a bad message must not stop the group's deliveries
+                    logger.warning("live group %s: a delivery failed", name, exc_info=True)
                 group.delivered_at = loop.time()
         finally:
             group.flusher = None

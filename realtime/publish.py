@@ -9,15 +9,12 @@ are saved, and clients catch up by replay when they reconnect.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -64,38 +61,9 @@ def publish_many_on_commit(
     return rows
 
 
-def _serving_loop() -> asyncio.AbstractEventLoop | None:
-    """The ASGI server's event loop when this thread runs a sync view for it (asgiref
-    records it for its own async_to_sync); None in a worker, a command or a test."""
-    local = SyncToAsync.threadlocal
-    if getattr(local, "main_event_loop_pid", None) != os.getpid():
-        return None
-    loop = getattr(local, "main_event_loop", None)
-    return loop if loop is not None and loop.is_running() else None
-
-
-def _log_failure(ids: list[Any]):
-    def check(future: concurrent.futures.Future) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            logger.warning(
-                "realtime delivery failed for events %s", ids, exc_info=future.exception()
-            )
-
-    return check
-
-
 def deliver_all(batch: list[tuple[list[str], dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
-        return
-    loop = _serving_loop()
-    if loop is not None:
-        # In a request of the web process: hand the delivery to the server's event loop
-        # and let the request finish. Waiting for it held the request (and Django's one
-        # thread for sync views) until the loop had fanned earlier events out to every
-        # socket: one daphne then answered 16-24 writes a second (bench/realtime.py).
-        future = asyncio.run_coroutine_threadsafe(_send_all(layer, batch), loop)
-        future.add_done_callback(_log_failure([m.get("id") for _, m in batch]))
         return
     try:
         async_to_sync(_send_all)(layer, batch)

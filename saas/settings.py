@@ -346,6 +346,14 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 # Ticket attachments from a host of their own that shares no cookies with the portal
 # (helpdesk/usercontent.py); unset, each tenant's host serves them after its access check.
 USER_CONTENT_HOST = env.str("USER_CONTENT_HOST", default="").lower()
+if USER_CONTENT_HOST and (
+    USER_CONTENT_HOST == BASE_DOMAIN.lower()
+    or USER_CONTENT_HOST.endswith("." + BASE_DOMAIN.lower())
+):
+    # Same site as every tenant host: it could set cookies for all of them.
+    raise ImproperlyConfigured(
+        "USER_CONTENT_HOST must be on a domain of its own, not on BASE_DOMAIN."
+    )
 
 # --- wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Helpdesk"

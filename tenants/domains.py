@@ -73,7 +73,8 @@ def validate_custom_domain(domain: str) -> None:
             _("Enter a domain name such as help.example.com, not an IP address."), code="ip"
         )
     base = settings.BASE_DOMAIN.lower()
-    if domain == getattr(settings, "USER_CONTENT_HOST", "") and domain:
+    user_content = getattr(settings, "USER_CONTENT_HOST", "")
+    if user_content and (domain == user_content or domain.endswith("." + user_content)):
         raise ValidationError(
             _("%(domain)s is reserved for this service. Enter a domain your organisation owns."),
             code="platform",

@@ -668,14 +668,23 @@ def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
 
 
 def tickets_mark_seen(*, user: User, tickets: Sequence[Ticket]) -> None:
-    """``user`` has now seen ``tickets`` as they are: the queue stops marking them until
-    they change again. One upsert whatever the number of tickets."""
-    rows = [TicketSeen(user=user, ticket=ticket, seen_at=timezone.now()) for ticket in tickets]
+    """``user`` has now seen ``tickets`` as they were read (their ``updated_at``): the queue
+    stops marking them until they change again. A change that commits after the read
+    keeps its mark; a mark never moves back. One statement whatever the number."""
+    if not tickets:
+        return
+    table = connection.ops.quote_name(TicketSeen._meta.db_table)
 
     def upsert() -> None:
-        TicketSeen.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["user", "ticket"], update_fields=["seen_at"]
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, ticket_id, seen_at)"
+                " SELECT %s, t.id, t.seen"
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, seen)"
+                " ON CONFLICT (user_id, ticket_id) DO UPDATE"
+                f" SET seen_at = GREATEST({table}.seen_at, EXCLUDED.seen_at)",
+                [user.pk, [t.pk for t in tickets], [t.updated_at for t in tickets]],
+            )
 
     if connection.in_atomic_block:  # part of the caller's change, as durable as it is
         upsert()

@@ -474,7 +474,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():  # all or nothing
             _bulk_apply(request, action, tickets)
             # The agent's own change: not news to them when the queue reloads.
-            ticket_services.tickets_mark_seen(user=request.user, tickets=tickets)
+            changed = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).only("updated_at")
+            ticket_services.tickets_mark_seen(user=request.user, tickets=list(changed))
     except (ValidationError, ValueError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:

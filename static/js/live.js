@@ -39,7 +39,7 @@
       if (frame.type !== "event" || applied.has(frame.id)) return;
       applied.add(frame.id);
       if (frame.id > lastId) lastId = frame.id;
-      apply(frame.event);
+      apply(frame.event, frame.id);
     }
     socket.onmessage = function (message) {
       var frame;
@@ -93,13 +93,21 @@
   }
   setInterval(renderPresence, 5000);
 
-  function apply(event) {
+  // A ticket's newest known state: events reach a socket through several groups (its
+  // department, its assignee...), each sent on its own tick, so an older snapshot can
+  // arrive after a newer one. Rows and status always show the newest.
+  var latest = {};
+
+  function apply(event, id) {
     var ticket = event.ticket;
     var reference = typeof ticket === "string" ? ticket : ticket && ticket.reference;
     if (event.type === "message.created" && reference === watch) {
       appendMessage(event.message);
     }
     if (ticket && typeof ticket === "object") {
+      var known = latest[reference];
+      if (known && known.id > id) ticket = known.ticket;
+      else latest[reference] = { id: id, ticket: ticket };
       if (reference === watch) {
         var status = document.querySelector("[data-live-status]");
         text(status, ticket.status_label);
@@ -184,7 +192,14 @@
     text(row.querySelector("[data-col=status]"), ticket.status_label);
     if ("assignee" in ticket) text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
     row.classList.add("live-new");
-    markUnseen(row);
+    // Replayed events (a reconnect re-sends the seconds before the page's last event)
+    // are not news: only a change newer than the row as drawn marks it.
+    var drawn = Date.parse(row.dataset.updated || "");
+    var changed = Date.parse(ticket.updated_at || "");
+    if (!(changed <= drawn)) {
+      if (ticket.updated_at) row.dataset.updated = ticket.updated_at;
+      markUnseen(row);
+    }
   }
 
   // The row changed after the page was drawn: marked like the server marks tickets that
@@ -228,6 +243,7 @@
     text(row.querySelector("[data-col=priority]"), ticket.priority_label);
     text(row.querySelector("[data-col=updated]"), new Date(ticket.updated_at).toLocaleString(document.documentElement.lang));
     row.classList.add("live-new");
+    if (ticket.updated_at) row.dataset.updated = ticket.updated_at;
     markUnseen(row);
     tbody.insertBefore(row, tbody.firstChild);
   }

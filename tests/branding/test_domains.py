@@ -118,10 +118,11 @@ def test_platform_and_malformed_names_are_refused_with_a_clear_error(alpha, doma
 def test_the_user_content_host_cannot_become_a_tenants_domain(alpha, settings):
     settings.USER_CONTENT_HOST = "files.helpdesk-example.com"
 
-    response = _add(alpha, "files.helpdesk-example.com")
+    for domain in ("files.helpdesk-example.com", "portal.files.helpdesk-example.com"):
+        response = _add(alpha, domain)
 
-    assert response.status_code == 400
-    assert "is reserved for this service" in response.content.decode()
+        assert response.status_code == 400
+        assert "is reserved for this service" in response.content.decode()
     assert _custom_domains(alpha) == set()
 
 

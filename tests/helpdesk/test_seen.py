@@ -19,7 +19,7 @@ def _client(tenant, role):
 
 def _unseen(response) -> set[str]:
     html = response.content.decode()
-    rows = re.findall(r'<tr data-reference="([0-9A-Z-]+)" class="([^"]*)"', html)
+    rows = re.findall(r'<tr data-reference="([0-9A-Z-]+)"[^>]* class="([^"]*)"', html)
     return {reference for reference, classes in rows if "unseen" in classes.split()}
 
 
@@ -104,3 +104,22 @@ def test_the_mark_is_explained_in_the_agents_language(alpha, new_ticket):
 
     assert 'dir="rtl"' in html
     assert "از آخرین باری که بازش کردید تغییر کرده است" in html
+
+
+def test_a_change_after_the_read_keeps_its_mark_and_marks_never_move_back(
+    alpha, new_ticket, people
+):
+    from helpdesk import selectors
+
+    agent = people["agent"]
+    as_read = Ticket.objects.get(pk=new_ticket().pk)  # what the agent's page showed
+    services.ticket_reply(ticket=as_read, author=people["customer"], body_text="One more thing")
+    latest = Ticket.objects.get(pk=as_read.pk)
+    assert latest.updated_at > as_read.updated_at
+
+    services.tickets_mark_seen(user=agent, tickets=[as_read])
+    assert selectors.tickets_unseen(user=agent, tickets=[latest]) == {latest.pk}
+
+    services.tickets_mark_seen(user=agent, tickets=[latest])
+    services.tickets_mark_seen(user=agent, tickets=[as_read])  # an older read, later
+    assert selectors.tickets_unseen(user=agent, tickets=[latest]) == set()

@@ -104,3 +104,25 @@ def test_without_a_files_host_the_tenant_host_serves_the_file(alpha, settings):
 
     assert served.status_code == 200
     assert b"".join(served.streaming_content) == b"plain"
+
+
+def test_the_link_keeps_the_public_port(alpha, files_host, settings):
+    settings.PUBLIC_PORT = 8000
+    attachment = _ticket_with_file(alpha, b"ported")
+
+    link = urlsplit(usercontent.signed_url(schema_name=alpha.schema_name, attachment=attachment))
+
+    assert link.netloc == f"{FILES}:8000"
+    assert Client(HTTP_HOST=link.netloc).get(link.path).status_code == 200
+
+
+def test_a_suspended_tenants_links_stop_working(alpha, files_host):
+    from tenants.context import public_schema
+    from tenants.models import Tenant
+
+    attachment = _ticket_with_file(alpha, b"suspended")
+    link = urlsplit(usercontent.signed_url(schema_name=alpha.schema_name, attachment=attachment))
+    with public_schema():
+        Tenant.objects.filter(pk=alpha.tenant.pk).update(is_active=False)
+
+    assert files_host.get(link.path).status_code == 404

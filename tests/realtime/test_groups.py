@@ -217,14 +217,13 @@ async def test_a_lone_event_leaves_at_once_and_a_busy_tick_goes_out_as_one_frame
 @pytest.mark.asyncio
 async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     import json
-    from collections import deque
 
-    from realtime.consumers import CLOSE_REVOKED, EventStreamConsumer
+    from realtime.consumers import CLOSE_REVOKED, EventStreamConsumer, RecentIds
     from realtime.hub import batch_text
 
     sent, closed = [], []
     consumer = EventStreamConsumer()
-    consumer.sent_ids = deque(maxlen=1000)
+    consumer.sent_ids = RecentIds()
 
     async def base_send(message):
         sent.append(message)
@@ -248,35 +247,12 @@ async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     assert closed == [CLOSE_REVOKED] and len(sent) == 2
 
 
-@pytest.mark.asyncio
-async def test_a_request_thread_hands_delivery_to_the_event_loop_and_returns(monkeypatch, caplog):
-    import asyncio
+def test_recent_ids_keep_the_last_ones_only():
+    from realtime.consumers import RecentIds
 
-    from asgiref.sync import sync_to_async
+    recent = RecentIds(size=3)
+    for event_id in (1, 2, 2, 3, 4):
+        recent.add(event_id)
 
-    from realtime import publish
-
-    release, sent = asyncio.Event(), []
-
-    class SlowLayer:  # a loop busy fanning out earlier events
-        async def group_send(self, group, message):
-            await release.wait()
-            if message["id"] == 2:
-                raise ConnectionError("redis went away")
-            sent.append((group, message["id"]))
-
-    monkeypatch.setattr(publish, "get_channel_layer", lambda: SlowLayer())
-    batch = [(["t.alpha.desk"], {"type": "realtime.event", "id": 1})]
-
-    # deliver_all runs where a sync view runs: in asgiref's thread, the loop waiting.
-    await asyncio.wait_for(sync_to_async(publish.deliver_all)(batch), timeout=2)
-    await sync_to_async(publish.deliver_all)([(["t.alpha.desk"], {"id": 2})])
-    assert sent == []
-
-    release.set()
-    for _ in range(100):
-        if sent and "realtime delivery failed" in caplog.text:
-            break
-        await asyncio.sleep(0.01)
-    assert sent == [("t.alpha.desk", 1)]
-    assert "realtime delivery failed for events [2]" in caplog.text
+    assert 1 not in recent and all(n in recent for n in (2, 3, 4))
+    assert len(recent.order) == len(recent.members) == 3

@@ -10,6 +10,13 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 
 class Command(MigrateSchemasCommand):
     def handle(self, *args, **options):
+        if options.get("executor") == "multiprocessing":
+            # The executor closes the connection and forks: with a pool, close() only
+            # returns it to the pool, and every child would inherit the same sockets.
+            from django.db import connection
+
+            connection.close_pool()
+            connection.settings_dict["OPTIONS"].pop("pool", None)
         super().handle(*args, **options)
         if options.get("schema_name") or options.get("app_label") or options.get("fake"):
             return
