@@ -15,7 +15,7 @@ from wagtail.models import Site
 
 from branding.models import BrandSettings
 from branding.validation import safe_colour
-from tenants.context import current_schema_name
+from tenants.context import current_schema_name, in_tenant_schema
 from tenants.urls_helpers import current_tenant_url
 
 logger = logging.getLogger(__name__)
@@ -87,9 +87,9 @@ def _brand_build() -> Brand:
 
 def brand_get() -> Brand | None:
     """The brand of the tenant whose schema is active; None on the public site."""
-    schema_name = current_schema_name()
-    if schema_name in (settings.PUBLIC_SCHEMA_NAME, settings.TENANT_TEMPLATE_SCHEMA):
+    if not in_tenant_schema():
         return None
+    schema_name = current_schema_name()
     key = brand_cache_key(schema_name)
     brand = cache.get(key)
     if brand is None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.images import get_image_model
 from wagtail.models import Site
 
 from branding.services import brand_cache_clear
-from tenants.context import current_schema_name
+from tenants.context import current_schema_name, in_tenant_schema
 
 
 def _clear(**kwargs) -> None:
-    if current_schema_name() not in (settings.PUBLIC_SCHEMA_NAME, settings.TENANT_TEMPLATE_SCHEMA):
+    if in_tenant_schema():
         brand_cache_clear(schema_name=current_schema_name())
 
 

@@ -40,7 +40,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
-from tenants.context import tenant_schema
+from tenants.context import in_tenant_schema, tenant_schema
 
 GENERATION_KEY = "kb:page-cache:v1:generation"
 _KEY_PREFIX = "kb:page-cache:v1:page"
@@ -74,12 +74,8 @@ def _seconds() -> int:
     return int(getattr(settings, "KB_PAGE_CACHE_SECONDS", 0) or 0)
 
 
-def _on_tenant() -> bool:
-    return connection.schema_name != getattr(settings, "PUBLIC_SCHEMA_NAME", "public")
-
-
 def _request_cacheable(request) -> bool:
-    if request.method not in ("GET", "HEAD") or not _seconds() or not _on_tenant():
+    if request.method not in ("GET", "HEAD") or not _seconds() or not in_tenant_schema():
         return False
     # None of the cached pages reads a query string: a "?x=1" variant would only be a
     # way to fill the cache (and push out the login rate-limit counters beside it).
@@ -209,7 +205,7 @@ class PageCacheMiddleware:
 
 
 def _changed(**kwargs) -> None:
-    if _on_tenant():
+    if in_tenant_schema():
         page_cache_clear()
 
 

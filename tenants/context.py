@@ -20,6 +20,14 @@ def current_schema_name() -> str:
     return connection.schema_name
 
 
+def in_tenant_schema() -> bool:
+    """Whether the active schema is a tenant's: not the public one, not the template."""
+    return current_schema_name() not in (
+        settings.PUBLIC_SCHEMA_NAME,
+        settings.TENANT_TEMPLATE_SCHEMA,
+    )
+
+
 @contextmanager
 def public_schema() -> Iterator[None]:
     with schema_context(settings.PUBLIC_SCHEMA_NAME):

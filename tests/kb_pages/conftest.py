@@ -41,6 +41,14 @@ def add_page(parent: Page, page: Page) -> Page:
     return page
 
 
+def views_of(article) -> int:
+    """The article's view counter (0 before its first view)."""
+    from kb_pages.models import ArticleStats
+
+    stats = ArticleStats.objects.filter(article=article).first()
+    return stats.views if stats else 0
+
+
 def body(*blocks: tuple[str, object]) -> list[dict]:
     return [{"type": kind, "value": value} for kind, value in blocks]
 

@@ -11,16 +11,11 @@ from wagtail.models import Revision
 from kb_pages.models import ArticlePage, ArticleStats, ArticleVote
 from kb_pages.services import article_record_view
 from tenants.context import tenant_schema
-from tests.kb_pages.conftest import signed_in
+from tests.kb_pages.conftest import signed_in, views_of
 
 ARTICLE = "/kb/accounts/reset-password/"
 FEEDBACK = ARTICLE + "feedback/"
 INTERNAL = "/kb/accounts/unlock-account/"
-
-
-def _views(article) -> int:
-    stats = ArticleStats.objects.filter(article=article).first()
-    return stats.views if stats else 0
 
 
 def test_each_view_counts_without_touching_the_page(kb, alpha):
@@ -31,7 +26,7 @@ def test_each_view_counts_without_touching_the_page(kb, alpha):
     client.get(ARTICLE)
     client.get(ARTICLE)
 
-    assert _views(article) == 2
+    assert views_of(article) == 2
     assert Revision.objects.filter(object_id=str(article.pk)).count() == revisions_before
     article.refresh_from_db()
     assert not article.has_unpublished_changes
@@ -43,18 +38,18 @@ def test_publishing_a_revision_keeps_the_count(kb, alpha):
     article.title = "Reset your password (updated)"
     article.save_revision().publish()
 
-    assert _views(article) == 1
+    assert views_of(article) == 1
 
 
 def test_views_of_hidden_articles_are_not_counted(kb, alpha):
     assert alpha.client().get(INTERNAL).status_code == 404
-    assert _views(kb["internal"]) == 0
+    assert views_of(kb["internal"]) == 0
 
 
 def test_feedback_page_is_not_a_view(kb, alpha):
     alpha.client().post(FEEDBACK, {"helpful": "yes"})
 
-    assert _views(kb["article"]) == 0
+    assert views_of(kb["article"]) == 0
 
 
 def test_anonymous_reader_votes_once_and_can_change_the_answer(kb, alpha):
@@ -176,4 +171,4 @@ def test_votes_views_and_report_stay_in_their_tenant(kb, alpha, bravo):
         assert not ArticlePage.objects.filter(slug="reset-password").exists()
     with tenant_schema(alpha.schema_name):
         assert ArticleVote.objects.count() == 1
-        assert _views(kb["article"]) == 1
+        assert views_of(kb["article"]) == 1
