@@ -70,9 +70,12 @@ def ticket_get_for_user_or_404(*, user: User, reference: str) -> Ticket:
     code = clean_reference(reference)
     if not code:
         raise Http404
+    # Four joins, not six: with the requester and organisation joined too, PostgreSQL
+    # spent 2-3 ms planning this one-row lookup (0.5 ms with four); they are read when
+    # used, by primary key.
     ticket = (
         tickets_visible_to(user)
-        .select_related("department", "category", "status", "requester", "assignee", "organisation")
+        .select_related("department", "category", "status", "assignee")
         .filter(reference=code)
         .first()
     )

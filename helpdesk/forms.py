@@ -120,10 +120,19 @@ class ReplyForm(forms.Form):
         return self.cleaned_data.get("attachments") or []
 
 
+class InlineSelect(forms.Select):
+    """A ``<select>`` whose options are written in its own template (see the template)."""
+
+    template_name = "helpdesk/widgets/select.html"
+
+
 class AgentReplyForm(ReplyForm):
     internal = forms.BooleanField(label=_("Internal note (customers never see it)"), required=False)
     status = forms.ModelChoiceField(
-        label=_("Then set status"), queryset=TicketStatus.objects.all(), required=False
+        label=_("Then set status"),
+        queryset=TicketStatus.objects.all(),
+        required=False,
+        widget=InlineSelect,
     )
 
     def clean(self):
@@ -146,10 +155,14 @@ class AgentReplyForm(ReplyForm):
 
 
 class TicketUpdateForm(forms.Form):
-    status = forms.ModelChoiceField(label=_("Status"), queryset=TicketStatus.objects.all())
-    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    status = forms.ModelChoiceField(
+        label=_("Status"), queryset=TicketStatus.objects.all(), widget=InlineSelect
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, widget=InlineSelect
+    )
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.all(), required=False
+        label=_("Category"), queryset=Category.objects.all(), required=False, widget=InlineSelect
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500)
 

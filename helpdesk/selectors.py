@@ -86,6 +86,16 @@ def _queue_filter(queue: str, user: User, departments: list[int] | None = None) 
     return active
 
 
+def _queue_within_visibility(queue: str, user: User) -> bool:
+    """Whether ``_queue_filter(queue, user)`` alone keeps to tickets ``user`` may see: an
+    agent's own tickets and the unassigned ones of their departments are each one branch
+    of ``visibility_branches``. ANDing the whole ``department OR assignee`` filter on top
+    changed nothing but the plan: a bitmap OR over every active ticket of the department,
+    sorted (31 ms for an agent's unassigned queue on 1M tickets, against a walk down the
+    department's index)."""
+    return user.is_agent and not user.is_manager and queue in ("mine", "unassigned")
+
+
 def _cursor_values(ticket: Ticket, sort: str) -> list:
     values = []
     for key in SORTS[sort]:
@@ -201,7 +211,8 @@ def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:
         query = query.filter(
             RawSQL("search_document @@ %s::tsquery", [tsquery], output_field=BooleanField())
         )
-    query = tickets_visible_to(user, query, departments=departments)
+    if not _queue_within_visibility(filters.queue, user):
+        query = tickets_visible_to(user, query, departments=departments)
     cursor_values = _decode_cursor(filters.cursor, sort) if filters.cursor else None
     if cursor_values is not None:
         query = query.filter(_after_cursor(cursor_values, sort))

@@ -91,6 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         ticket.unseen = ticket.pk in unseen
     params = request.GET.copy()
     params.pop("cursor", None)
+    departments = list(selectors.departments_for_agent(user=request.user))
     return render(
         request,
         "helpdesk/desk/queue.html",
@@ -98,9 +99,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "counts": selectors.queue_counts(user=request.user),
-            "departments": selectors.departments_for_agent(user=request.user),
+            "departments": departments,
+            "department_choices": [(d.pk, d.name) for d in departments],
             "statuses": StatusCategory.choices,
-            "ticket_statuses": TicketStatus.objects.only("id", "agent_label"),
+            "ticket_statuses": TicketStatus.objects.values_list("id", "agent_label"),
             "priorities": Priority.choices,
             # Listed twice (filter and bulk assign): read once.
             "agents": _agent_choices(),
@@ -210,11 +212,14 @@ def _ticket_page(
                     "tags": ", ".join(ticket.tags),
                 },
             ),
-            "canned": _canned(ticket, request.user),
+            # (body, title): the option's value is the text inserted.
+            "canned_options": [(body, title) for title, body in _canned(ticket, request.user)],
             # Every message is on the page (notes included): the newest is the last read.
             "seen_message": max((message.pk for message in conversation), default=0),
             "collision": collision,
-            "departments": Department.objects.exclude(pk=ticket.department_id),
+            "departments": Department.objects.exclude(pk=ticket.department_id).values_list(
+                "pk", "name"
+            ),
             "agents": _agent_choices(),
             "linked": list(ticket.linked_incidents.only("reference", "subject")),
             "related": selectors.related_tickets(ticket=ticket),

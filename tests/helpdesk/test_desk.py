@@ -1,6 +1,9 @@
 """The agent desk over HTTP: queues, filters, search, the ticket page, actions."""
 
+import re
+
 import pytest
+from django.utils import translation
 
 from helpdesk.models import Category, Priority, StatusCategory, Ticket, TicketStatus
 from helpdesk.services import tickets as services
@@ -18,9 +21,11 @@ def agent_client(alpha):
 
 
 def _references(response) -> set[str]:
-    import re
+    return _references_in(response.content.decode())
 
-    return set(re.findall(r'data-reference="([0-9A-Z-]+)"', response.content.decode()))
+
+def _references_in(page: str) -> set[str]:
+    return set(re.findall(r'data-reference="([0-9A-Z-]+)"', page))
 
 
 def test_customers_and_anonymous_people_cannot_open_the_desk(alpha):
@@ -454,3 +459,85 @@ def test_an_agents_counts_equal_the_visible_tickets_capped(
     assert counts["open"] == shown(expected_open)
     assert counts["mine"] == shown(expected_mine)
     assert counts["unassigned"] == "1"
+
+
+def test_queue_rows_escape_what_people_typed_and_show_the_filters_chosen(alpha, new_ticket, people):
+    hostile = new_ticket(
+        subject='<script>alert("s")</script> & co',
+        requester=None,
+        requester_email="x@example.com",
+        requester_name='<img src=x onerror="alert(1)">',
+    )
+    services.ticket_assign(ticket=hostile, actor=people["agent"], assignee=people["agent"])
+    client = _client(alpha, "manager")
+
+    page = client.get(
+        f"/desk/?queue=open&priority={hostile.priority}&stage=new&stage=open"
+        f"&assignee={people['agent'].pk}"
+    ).content.decode()
+
+    assert _references_in(page) == {hostile.reference}
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;s&quot;)&lt;/script&gt; &amp; co" in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert f'<option value="{hostile.priority}" selected>' in page
+    assert '<option value="new" selected>' in page and '<option value="open" selected>' in page
+    assert '<option value="pending">' in page
+    assert f'<option value="{people["agent"].pk}" selected>' in page
+    assert f'href="/desk/tickets/{hostile.reference}/"' in page
+
+
+def test_queue_rows_show_jalali_dates_in_persian(alpha, new_ticket):
+    ticket = new_ticket(subject="تاریخ")
+    client = _client(alpha, "manager")
+
+    page = client.get("/desk/?queue=open", HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+
+    row = page[page.index(f'data-reference="{ticket.reference}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Tier 2" not in row
+    from accounts.calendars import format_local_date
+
+    with translation.override("fa"):
+        assert format_local_date(ticket.updated_at, with_time=True) in row
+    assert any(digit in row for digit in "۰۱۲۳۴۵۶۷۸۹")
+
+
+def test_an_agents_own_and_unassigned_queues_keep_to_what_they_may_see(
+    alpha, new_ticket, people, billing
+):
+    """The two queues skip the visibility filter (selectors._queue_within_visibility):
+    their own filter must keep other departments' unassigned tickets out."""
+    theirs_elsewhere = new_ticket(subject="Billing, assigned to the agent", department=billing)
+    services.ticket_assign(
+        ticket=theirs_elsewhere, actor=people["manager"], assignee=people["agent"]
+    )
+    billing_unassigned = new_ticket(subject="Billing, nobody", department=billing)
+    general_unassigned = new_ticket(subject="General, nobody")
+    client = _client(alpha, "agent")
+
+    mine = _references(client.get("/desk/?queue=mine"))
+    unassigned = _references(client.get("/desk/?queue=unassigned"))
+
+    assert mine == {theirs_elsewhere.reference}
+    assert unassigned == {general_unassigned.reference}
+    assert billing_unassigned.reference not in mine | unassigned
+    assert _references(_client(alpha, "billing_agent").get("/desk/?queue=mine")) == set()
+
+
+def test_the_desks_select_widget_renders_as_djangos_own():
+    from django import forms
+
+    from helpdesk.forms import InlineSelect
+
+    choices = [
+        ("", "—"),
+        ("Group <1>", [(1, "One & only"), (2, '"Two"')]),
+        (3, "<b>Three</b>"),
+    ]
+    for value in (None, 2, "3", ""):
+        attrs = {"id": "id_x", "class": "a b", "required": True, "disabled": False}
+        ours = InlineSelect(attrs=attrs, choices=choices).render("x", value)
+        djangos = forms.Select(attrs=attrs, choices=choices).render("x", value)
+        # The same elements, attributes and text; Django's indents between elements.
+        assert ours == re.sub(r">\s+<", "><", djangos).strip()
