@@ -66,3 +66,32 @@ def notifications_send(
     with transaction.atomic():
         notifications_render(kind=kind, message_id=message_id, mentions=mentions, language=language)
     return "queued"
+
+
+@task(backend="durable", queue_name="email")
+@in_tenant_schema
+def notifications_send_batch(*, kind: str, items: list[list]) -> str:
+    """``notifications_send`` for many messages at once (``[message_id, language]`` pairs):
+    an import of 100 tickets queues one task row, not 100.
+
+    Each message renders in its own transaction, and rendering is idempotent (dedupe
+    keys), so one failure neither stops the others nor duplicates anything when the task
+    is run again; the task then fails naming the messages left to do.
+    """
+    from helpdesk.services.notifications import notifications_render
+
+    failed = []
+    for message_id, language in items:
+        try:
+            with transaction.atomic():
+                notifications_render(
+                    kind=kind, message_id=message_id, mentions=[], language=language
+                )
+        except Exception:
+            logger.exception(
+                "notifications for message %s failed schema=%s", message_id, connection.schema_name
+            )
+            failed.append(message_id)
+    if failed:
+        raise RuntimeError(f"notifications not rendered for messages {failed}")
+    return "queued"

@@ -90,6 +90,19 @@ def notifications_enqueue(
     )
 
 
+def notifications_enqueue_many(*, kind: str, messages: list[tuple[Message, str]]) -> None:
+    """``notifications_enqueue`` for several messages without mentions, as one task row
+    ((message, language) pairs)."""
+    from helpdesk.tasks import notifications_send_batch
+
+    if messages:
+        notifications_send_batch.enqueue(
+            schema_name=connection.schema_name,
+            kind=kind,
+            items=[[message.pk, language] for message, language in messages],
+        )
+
+
 def _language_of(user: User | None, fallback: str) -> str:
     return (user.language if user is not None and user.language else None) or fallback
 

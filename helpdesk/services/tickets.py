@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,12 @@ from helpdesk.models import (
 )
 from helpdesk.priorities import priority_for
 from helpdesk.references import new_reference
-from helpdesk.services.notifications import email_queue, notifications_enqueue, ticket_links
+from helpdesk.services.notifications import (
+    email_queue,
+    notifications_enqueue,
+    notifications_enqueue_many,
+    ticket_links,
+)
 from helpdesk.text import html_to_text, sanitise_html, text_to_html
 
 MAX_BODY = 50_000
@@ -278,6 +284,9 @@ def tickets_open_many(items: Sequence[NewTicket]) -> list[Opened]:
             _("Send between 1 and %(max)d tickets.") % {"max": MAX_BATCH}, code="batch_size"
         )
     status = status_for_stage(StatusCategory.NEW)
+    # Each requester's organisation comes from their profile: one query for the batch
+    # rather than one per ticket (a missing profile is cached as missing).
+    prefetch_related_objects([new.requester for new in items if new.requester], "customer_profile")
     prepared, errors = [], {}
     for index, new in enumerate(items):
         try:
@@ -302,12 +311,13 @@ def tickets_open_many(items: Sequence[NewTicket]) -> list[Opened]:
     )
     tickets = [item.ticket for item in prepared]
     events.tickets_created(tickets)
-    for item, message in zip(prepared, messages, strict=True):
-        notifications_enqueue(
-            kind="created",
-            message=message,
-            language=_language_of(item.new.requester, item.new.language),
-        )
+    notifications_enqueue_many(
+        kind="created",
+        messages=[
+            (message, _language_of(item.new.requester, item.new.language))
+            for item, message in zip(prepared, messages, strict=True)
+        ],
+    )
     return [Opened(t, m) for t, m in zip(tickets, messages, strict=True)]
 
 

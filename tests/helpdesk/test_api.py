@@ -222,17 +222,17 @@ def _batch(n: int, **changes) -> dict:
     }
 
 
-def test_a_batch_opens_every_ticket_with_its_message_history_events_and_emails(api):
+def test_a_batch_opens_every_ticket_with_its_message_history_events_and_emails(api, run_tasks):
     from django_tasks_db.models import DBTaskResult
 
-    from helpdesk.models import TicketEvent
+    from helpdesk.models import OutboundEmail, TicketEvent
     from realtime.models import Event
     from tenants.context import public_schema
 
     last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with public_schema():
         queued_before = DBTaskResult.objects.filter(
-            task_path__endswith="notifications_send"
+            task_path__endswith="notifications_send_batch"
         ).count()
 
     response = api("post", "/tickets/batch", role="manager", body=_batch(3))
@@ -253,9 +253,57 @@ def test_a_batch_opens_every_ticket_with_its_message_history_events_and_emails(a
     assert [e.payload["ticket"]["reference"] for e in emitted][::2] == [
         i["reference"] for i in items
     ]
-    with public_schema():
-        queued = DBTaskResult.objects.filter(task_path__endswith="notifications_send").count()
-    assert queued - queued_before == 3
+    with public_schema():  # one task row renders the whole batch's emails
+        queued = DBTaskResult.objects.filter(task_path__endswith="notifications_send_batch").count()
+    assert queued - queued_before == 1
+    run_tasks()
+    for ticket in tickets:
+        confirmation = OutboundEmail.objects.get(dedupe_key=f"ticket-created:{ticket.pk}")
+        assert (
+            confirmation.to == ticket.requester_email and ticket.reference in confirmation.subject
+        )
+        assert OutboundEmail.objects.filter(
+            dedupe_key__startswith=f"ticket-new-for-agent:{ticket.pk}:"
+        ).exists()
+
+
+def test_a_batch_notification_task_renders_the_rest_when_one_message_fails(api, alpha, monkeypatch):
+    from helpdesk.models import OutboundEmail
+    from helpdesk.services import notifications
+    from helpdesk.tasks import notifications_send_batch
+
+    items = api("post", "/tickets/batch", role="manager", body=_batch(3)).json()["items"]
+    tickets = list(Ticket.objects.filter(reference__in=[i["reference"] for i in items]))
+    messages = {t.pk: Message.objects.get(ticket=t).pk for t in tickets}
+    broken = messages[tickets[1].pk]
+    render = notifications.notifications_render
+
+    def render_or_fail(**kwargs):
+        if kwargs["message_id"] == broken:
+            raise ConnectionError("template storage unavailable")
+        return render(**kwargs)
+
+    monkeypatch.setattr(notifications, "notifications_render", render_or_fail)
+    pairs = [[messages[t.pk], "fa"] for t in tickets]
+
+    with pytest.raises(RuntimeError, match=str(broken)):
+        notifications_send_batch.call(schema_name=alpha.schema_name, kind="created", items=pairs)
+    done = set(
+        OutboundEmail.objects.filter(dedupe_key__startswith="ticket-created:").values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    assert done == {f"ticket-created:{tickets[0].pk}", f"ticket-created:{tickets[2].pk}"}
+
+    # Run again once the fault is gone: the missing one is rendered, nothing twice.
+    monkeypatch.setattr(notifications, "notifications_render", render)
+    notifications_send_batch.call(schema_name=alpha.schema_name, kind="created", items=pairs)
+    keys = list(
+        OutboundEmail.objects.filter(dedupe_key__startswith="ticket-created:").values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    assert sorted(keys) == sorted(f"ticket-created:{t.pk}" for t in tickets)
 
 
 def test_a_batch_with_one_bad_item_saves_nothing_and_names_the_item(api):
