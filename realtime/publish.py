@@ -9,13 +9,16 @@ are saved, and clients catch up by replay when they reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from realtime.groups import group_name
@@ -61,12 +64,50 @@ def publish_many_on_commit(
     return rows
 
 
+# How long a delivery may hold up the code that committed (a Redis that stopped
+# answering): the event is in the log already, and sockets catch up by replay.
+DELIVERY_TIMEOUT_S = 5.0
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _delivery_loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop for handing events to a cross-process layer, in a
+    daemon thread of its own (a forked child starts its own).
+
+    ``async_to_sync`` from a thread with no server loop above it -- a background worker,
+    a management command -- builds a thread and an event loop per call, and the Redis
+    pub/sub layer a connection per loop: some 2 ms of CPU and a Redis connect per event,
+    which made four workers' 200 events/s take most of a core (bench/realtime.py). One
+    long-lived loop keeps one connection.
+    """
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-delivery", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
 def deliver_all(batch: list[tuple[list[str], dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(_send_all)(layer, batch)
+        if isinstance(layer, InMemoryChannelLayer):
+            # Its queues belong to the loop that serves this process's sockets, which
+            # async_to_sync reaches from a request thread.
+            async_to_sync(_send_all)(layer, batch)
+        else:
+            future = asyncio.run_coroutine_threadsafe(_send_all(layer, batch), _delivery_loop())
+            try:
+                future.result(timeout=DELIVERY_TIMEOUT_S)
+            except BaseException:
+                future.cancel()
+                raise
     except Exception:  # Redis down: clients catch up by replay; the request must not fail
         logger.warning(
             "realtime delivery failed for events %s", [m.get("id") for _, m in batch], exc_info=True
