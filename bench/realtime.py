@@ -12,15 +12,20 @@ app's own middleware (tenant from Host, Origin checked, user from the tenant's s
 table). All sockets connect at once (a burst) and each says ``hello``. Two setups:
 
 * in-memory -- one daphne process, ``REDIS_URL`` unset (``InMemoryChannelLayer``). That
-  layer only reaches sockets of the process that publishes, so events are triggered
+  layer only reaches sockets of the process that publishes. The single event is triggered
   through HTTP against that daphne: ``PATCH /api/v1/tickets/<ref>`` changing the tags
   (``ticket_update`` -> one ``ticket.updated`` event to the ticket's department, which
-  every agent belongs to), with a manager's API token.
+  every agent belongs to), with a manager's API token. The sustained load comes from
+  ``--publishers`` subprocesses standing in for background workers (below), whose events
+  reach daphne as the single-process default's do: the event log, read by daphne's
+  poller when PostgreSQL notifies it (``realtime/poller.py``).
 * redis -- two daphne processes with ``REDIS_URL`` (``RedisPubSubChannelLayer``), sockets
   alternating between them. The single event is triggered by HTTP as above; the
-  sustained load by ``--publishers`` subprocesses standing in for background workers:
-  ``publish_on_commit`` inside ``transaction.atomic`` in the tenant's schema, the same
-  ``ticket.updated`` payload as the service's (``--trigger http`` uses PATCH instead).
+  sustained load by the publishers, through Redis.
+
+A publisher does what a background worker's change does: ``publish_on_commit`` inside
+``transaction.atomic`` in the tenant's schema, with the same ``ticket.updated`` payload as
+the service's (``--trigger http`` sends PATCH requests to daphne instead).
 
 Latency is the client's receive time minus the event's row timestamp (the ticket's
 ``updated_at``, set just before the commit), on the same machine clock: an upper bound of
@@ -865,14 +870,17 @@ async def sustained_http(
 async def sustained_worker(
     *, setup: Setup, layer: str, servers: list[Daphne], agents: list[Agent],
     recorder: Recorder, department_id: int, rate: float, seconds: float, sockets: int,
-    redis_url: str, publishers: int,
+    redis_url: str | None, publishers: int,
 ) -> tuple[Row, str]:  # fmt: skip
     """Publisher subprocesses (background workers) calling publish_on_commit, ``rate`` in all."""
     after = await asyncio.to_thread(event_max_id, setup.schema_name)
     recorder.start(department_id=department_id, after_id=after)
     watch = CpuWatch(servers)
     watch.start()
-    env = dict(os.environ, REDIS_URL=redis_url, DEBUG="1", LOG_LEVEL="WARNING")
+    env = dict(os.environ, DEBUG="1", LOG_LEVEL="WARNING")
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     processes = []
     for number in range(publishers):
         argv = [
@@ -1054,9 +1062,9 @@ async def setup_measure(
         async def sustained(sockets: int, department_id: int, tickets: list[str]) -> Row:
             progress(
                 f"[{layer}] sustained {args.rate:.0f} events/s for {args.seconds:.0f}s to "
-                f"{sockets} sockets ({args.trigger if redis_url else 'http'})..."
+                f"{sockets} sockets ({args.trigger})..."
             )
-            if redis_url and args.trigger == "worker":
+            if args.trigger == "worker":
                 row, cpu = await sustained_worker(
                     setup=setup, layer=layer, servers=servers, agents=agents, recorder=recorder,
                     department_id=department_id, rate=args.rate, seconds=args.seconds,
@@ -1287,14 +1295,14 @@ def arguments_parse(argv: list[str] | None) -> argparse.Namespace:
         help="sockets that failed in the burst connect again this many at a time (0: don't)",
     )  # fmt: skip
     parser.add_argument(
-        "--publishers", type=int, default=2,
-        help="publisher processes sharing the worker load (redis setup)",
+        "--publishers", type=int, default=4,
+        help="publisher processes sharing the sustained load (background workers)",
     )  # fmt: skip
     parser.add_argument("--only", choices=["memory", "redis"], help="run one setup (default: both)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument(
         "--trigger", choices=["worker", "http"], default="worker",
-        help="sustained load in the redis setup: publisher subprocess or HTTP PATCH",
+        help="sustained load: publisher subprocesses (workers) or HTTP PATCH to daphne",
     )  # fmt: skip
     # Experiments: run daphne differently without editing the app (see bench/README.md).
     parser.add_argument("--app", default="saas.asgi:application", help="ASGI application")

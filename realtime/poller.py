@@ -2,20 +2,34 @@
 other processes: the in-memory layer of the single-process default, where a background
 worker's events would otherwise never reach a socket.
 
-One asyncio task per web process polls the event log of each tenant that has sockets in
+One asyncio task per web process reads the event log of each tenant that has sockets in
 this process (``watch``/``unwatch`` count them) and hands new rows to the local groups.
-Consumers drop ids they already sent, so an event delivered live and found again by the
-poller reaches the browser once.
+It reads when PostgreSQL says a tenant logged an event (``publish`` sends ``NOTIFY`` on
+``CHANNEL`` with the schema, delivered at commit; this process LISTENs on a connection of
+its own), and every ``REALTIME_POLL_INTERVAL`` seconds anyway, in case a notification
+was missed (the listening connection dropped).
+
+Commits are not in id order: a transaction holding id 10 can commit after the one
+holding 11. The poller remembers the ids it skipped over ("gaps") and looks for them
+again until GAP_WAIT_S has passed (a rolled-back transaction's id never appears), so a
+late commit is still delivered live. Events this process delivered itself (a request
+served here, through the in-memory layer) are skipped, not sent twice; consumers also
+drop ids they already sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections import Counter
+from dataclasses import dataclass, field
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
+from django.db.models import Q
 
 from realtime.groups import group_name
 from realtime.models import Event
@@ -24,34 +38,75 @@ from tenants.channels_middleware import db_call
 from tenants.context import tenant_schema
 
 logger = logging.getLogger(__name__)
+
+CHANNEL = "realtime_events"
+# How long an id skipped over may still turn up (a transaction that commits late).
+GAP_WAIT_S = 10.0
+MAX_GAPS = 5000
+BATCH = 1000
+# The least time between two reads of the log (the hub's own tick is 20 ms).
+COALESCE_S = 0.01
+
+
+@dataclass
+class _Log:
+    """Where this process is in one tenant's event log."""
+
+    high: int  # the highest id seen
+    gaps: dict[int, float] = field(default_factory=dict)  # id skipped over -> when
+    local: set[int] = field(default_factory=set)  # ids this process delivers itself
+
+
 _sockets: Counter[str] = Counter()
-_last_seen: dict[str, int] = {}
+_logs: dict[str, _Log] = {}
 _task: asyncio.Task | None = None
+_wake: asyncio.Event | None = None
+_woken: set[str] = set()
+_local_lock = threading.Lock()  # request threads add local ids; the poll prunes them
 
 
 def interval() -> float:
     return float(getattr(settings, "REALTIME_POLL_INTERVAL", 0) or 0)
 
 
+def enabled() -> bool:
+    return interval() > 0
+
+
 async def watch(schema_name: str) -> None:
-    global _task
-    if interval() <= 0:
+    global _task, _wake
+    if not enabled():
         return
-    if _sockets[schema_name] == 0 and schema_name not in _last_seen:
-        _last_seen[schema_name] = await db_call(_newest_id)(schema_name)
+    if _sockets[schema_name] == 0 and schema_name not in _logs:
+        _logs[schema_name] = _Log(high=await db_call(_newest_id)(schema_name))
     _sockets[schema_name] += 1
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
+        _wake = asyncio.Event()
         _task = loop.create_task(_run())
 
 
 def unwatch(schema_name: str) -> None:
-    if interval() <= 0:
+    if not enabled():
         return
     _sockets[schema_name] -= 1
     if _sockets[schema_name] <= 0:
         del _sockets[schema_name]
-        _last_seen.pop(schema_name, None)
+        _logs.pop(schema_name, None)
+
+
+def notify_on_commit(schema_name: str) -> None:
+    """Inside the transaction that logs an event: wake the pollers at commit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, schema_name])
+
+
+def delivering_here(schema_name: str, ids: list[int]) -> None:
+    """Events this process hands to its own (in-memory) layer: not to be polled again."""
+    log = _logs.get(schema_name)
+    if log is not None:
+        with _local_lock:
+            log.local.update(ids)
 
 
 def _newest_id(schema_name: str) -> int:
@@ -59,33 +114,107 @@ def _newest_id(schema_name: str) -> int:
         return Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _events_after(schema_name: str, last_id: int) -> list[tuple[int, list[str], dict]]:
+def _events_after(
+    schema_name: str, high: int, gaps: list[int]
+) -> list[tuple[int, list[str], dict]]:
     with tenant_schema(schema_name):
-        rows = Event.objects.filter(pk__gt=last_id).order_by("pk")[:1000]
-        return [(row.pk, row.audiences, row.payload) for row in rows]
+        found = Q(pk__gt=high) | Q(pk__in=gaps) if gaps else Q(pk__gt=high)
+        return list(
+            Event.objects.filter(found)
+            .order_by("pk")
+            .values_list("pk", "audiences", "payload")[:BATCH]
+        )
 
 
-async def poll_once() -> int:
-    """Deliver every logged event newer than what this process has seen; returns a count."""
+async def poll_once(schemas: set[str] | None = None) -> int:
+    """Deliver every logged event this process has not seen yet; returns a count."""
     layer = get_channel_layer()
     delivered = 0
-    for schema_name in list(_sockets):
-        rows = await db_call(_events_after)(schema_name, _last_seen.get(schema_name, 0))
+    for schema_name in list(_sockets if schemas is None else schemas):
+        log = _logs.get(schema_name)
+        if log is None:
+            continue
+        now = time.monotonic()
+        for gap, since in list(log.gaps.items()):
+            if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
+                del log.gaps[gap]
+        rows = await db_call(_events_after)(schema_name, log.high, sorted(log.gaps))
         for event_id, audiences, payload in rows:
+            if event_id > log.high:
+                for skipped in range(log.high + 1, event_id):
+                    log.gaps[skipped] = now
+                log.high = event_id
+            else:
+                log.gaps.pop(event_id, None)
+            if event_id in log.local:
+                with _local_lock:
+                    log.local.discard(event_id)
+                continue
             message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
             for audience in audiences:
                 await layer.group_send(
                     group_name(schema_name=schema_name, audience=audience), message
                 )
-            _last_seen[schema_name] = event_id
             delivered += 1
+        if len(log.gaps) > MAX_GAPS:
+            for gap in sorted(log.gaps)[: len(log.gaps) - MAX_GAPS]:
+                del log.gaps[gap]
+        # Ids of rolled-back transactions never turn up: forget what the log has passed.
+        with _local_lock:
+            log.local = {i for i in log.local if i > log.high or i in log.gaps}
     return delivered
 
 
-async def _run() -> None:
-    while _sockets and interval() > 0:
+async def _listen(wake: asyncio.Event) -> None:
+    """LISTEN on a connection of this task's own; each notification names a schema."""
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    params = {
+        "dbname": db.get("NAME"),
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": db.get("PORT") or None,
+    }
+    while True:
         try:
-            await poll_once()
-        except Exception:  # a failed poll is retried at the next tick
-            logger.warning("realtime poll failed", exc_info=True)
-        await asyncio.sleep(interval())
+            async with await psycopg.AsyncConnection.connect(
+                autocommit=True, **{k: v for k, v in params.items() if v}
+            ) as listener:
+                await listener.execute(f"LISTEN {CHANNEL}")
+                _woken.update(_sockets)  # whatever was logged while not listening
+                wake.set()
+                async for notification in listener.notifies():
+                    _woken.add(notification.payload)
+                    wake.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database restarted: poll on the interval meanwhile
+            logger.warning("realtime: LISTEN connection lost", exc_info=True)
+            await asyncio.sleep(interval())
+
+
+async def _run() -> None:
+    wake = _wake
+    assert wake is not None
+    listener = asyncio.get_running_loop().create_task(_listen(wake))
+    try:
+        while _sockets and enabled():
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=interval())
+            except TimeoutError:
+                schemas = None  # the interval: every watched tenant
+            else:
+                wake.clear()
+                schemas = set(_woken)
+                _woken.clear()
+            try:
+                await poll_once(schemas)
+            except Exception:  # a failed poll is retried at the next wake or interval
+                logger.warning("realtime poll failed", exc_info=True)
+            # Notifications that arrive meanwhile are read together: at 200 events/s a
+            # read per notification was most of the poller's cost.
+            await asyncio.sleep(COALESCE_S)
+    finally:
+        listener.cancel()

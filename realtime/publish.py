@@ -60,6 +60,12 @@ def publish_many_on_commit(
         )
         for row in rows
     ]
+    from realtime import poller
+
+    if poller.enabled():  # no cross-process layer: the web process reads the log
+        poller.notify_on_commit(schema_name)
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            poller.delivering_here(schema_name, [row.pk for row in rows])
     transaction.on_commit(lambda: deliver_all(batch))
     return rows
 

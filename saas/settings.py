@@ -237,7 +237,7 @@ else:
     # busy agent socket must not lose events under a burst.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "realtime.layers.InMemoryChannelLayer",
             "CONFIG": {"capacity": 5000},
         }
     }

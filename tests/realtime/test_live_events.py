@@ -247,3 +247,80 @@ async def test_events_written_by_another_process_arrive_through_the_log_poller(
     frames = await _events(agent)
     assert [f["event"]["ticket"]["reference"] for f in frames] == ["FROM-WORK"]
     await agent.disconnect()
+
+
+def _log_as_a_worker(schema_name: str, dept: int, reference: str, *, hold=None) -> None:
+    """What a background worker of the single-process default does: the event row and a
+    notification, both at commit, and no channel-layer send (its in-memory layer reaches
+    no socket). ``hold``: (logged, release) events to commit only when released."""
+    from django.db import transaction
+
+    from realtime import poller
+    from realtime.models import Event
+
+    with transaction.atomic():
+        Event.objects.create(
+            audiences=[f"dept.{dept}"],
+            payload={"type": "ticket.updated", "v": 1, "ticket": {"reference": reference}},
+        )
+        poller.notify_on_commit(schema_name)
+        if hold is not None:
+            logged, release = hold
+            logged.set()
+            assert release.wait(10)
+
+
+async def test_a_workers_event_arrives_at_once_by_notification_not_the_interval(
+    alpha, live, settings
+):
+    import time
+
+    settings.REALTIME_POLL_INTERVAL = 30  # only the notification can bring it in time
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    dept = await live(alpha, lambda: Department.objects.get(slug="general").pk)
+    started = time.monotonic()
+
+    await live(alpha, _log_as_a_worker, alpha.schema_name, dept, "NOTIFIED")
+
+    frames = await _events(agent)
+    assert [f["event"]["ticket"]["reference"] for f in frames] == ["NOTIFIED"]
+    assert time.monotonic() - started < 5
+    await agent.disconnect()
+
+
+async def test_an_event_committed_after_a_newer_one_still_arrives_live(alpha, live, settings):
+    """Ids are taken at insert, commits land in any order: the poller looks again for
+    the id it skipped over."""
+    import asyncio
+    import threading
+
+    settings.REALTIME_POLL_INTERVAL = 30
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    dept = await live(alpha, lambda: Department.objects.get(slug="general").pk)
+    logged, release = threading.Event(), threading.Event()
+
+    def older() -> None:  # another worker: a thread and a database connection of its own
+        from django.db import connection
+
+        from tenants.context import tenant_schema
+
+        try:
+            with tenant_schema(alpha.schema_name):
+                _log_as_a_worker(alpha.schema_name, dept, "OLDER", hold=(logged, release))
+        finally:
+            connection.close()
+
+    slow = asyncio.ensure_future(asyncio.to_thread(older))
+    assert await asyncio.to_thread(logged.wait, 10)  # holds the smaller id, uncommitted
+    await live(alpha, _log_as_a_worker, alpha.schema_name, dept, "NEWER")
+    first = await _events(agent)
+    release.set()
+    await slow
+    second = await _events(agent)
+
+    assert [f["event"]["ticket"]["reference"] for f in first] == ["NEWER"]
+    assert [f["event"]["ticket"]["reference"] for f in second] == ["OLDER"]
+    assert second[0]["id"] < first[0]["id"]
+    await agent.disconnect()
