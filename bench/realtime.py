@@ -568,6 +568,25 @@ class Recorder:
             self._summary = (ids, latencies)
         return self._summary
 
+    def latency_by_second(self) -> str:
+        """Median latency of the events stamped in each second of the phase: whether a
+        backlog built up, and when."""
+        buckets: dict[int, list[float]] = {}
+        first = None
+        for _index, received_at, (_ids, stamps) in self._log:
+            for stamp in stamps:
+                if stamp is None:
+                    continue
+                first = stamp if first is None else min(first, stamp)
+                buckets.setdefault(int(stamp), []).append((received_at - stamp) * 1000)
+        if not buckets:
+            return ""
+        start = int(first)
+        return " ".join(
+            f"{second - start}s:{statistics.median(values):.0f}"
+            for second, values in sorted(buckets.items())
+        )
+
     @property
     def ids(self) -> list[set[int]]:
         """Per socket, the ids of this phase's events it received."""
@@ -978,6 +997,9 @@ async def sustained_row(
     if deaf:
         row.note += f"; {deaf} open sockets received none of them"
     row.verdict = verdict_sustained(row)
+    by_second = recorder.latency_by_second()
+    if by_second:
+        row.note += f"; median ms by second of the load: {by_second}"
     return row
 
 

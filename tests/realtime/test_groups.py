@@ -215,6 +215,42 @@ async def test_a_lone_event_leaves_at_once_and_a_busy_tick_goes_out_as_one_frame
 
 
 @pytest.mark.asyncio
+async def test_a_large_groups_deliveries_are_spaced_by_its_size(monkeypatch):
+    """Each send costs the server CPU: a big group waits longer between frames (and gets
+    fuller ones) so that its sends cannot take the whole process."""
+    import asyncio
+
+    from realtime import hub as hub_module
+    from realtime.hub import Hub
+
+    class Member:
+        def __init__(self):
+            self.at: list[float] = []
+
+        async def hub_dispatch_events(self, messages, text):
+            self.at.append(asyncio.get_running_loop().time())
+
+    monkeypatch.setattr(hub_module, "TICK_PER_SOCKET_SECONDS", 0.001)
+    layer = _QueueLayer()
+    hub = Hub(layer, tick=0.01)
+    small, large = [Member()], [Member() for _ in range(100)]  # ticks: 10 ms, 100 ms
+    for member in small:
+        await hub.join("t.alpha.small", member)
+    for member in large:
+        await hub.join("t.alpha.large", member)
+
+    for event_id in range(1, 7):  # an event every 30 ms for 150 ms
+        await layer.group_send("t.alpha.small", _event(event_id))
+        await layer.group_send("t.alpha.large", _event(event_id))
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.25)
+
+    assert len(small[0].at) == 6  # each event alone: 30 ms apart is more than its tick
+    gaps = [b - a for a, b in zip(large[0].at, large[0].at[1:], strict=False)]
+    assert 2 <= len(large[0].at) <= 3 and min(gaps) >= 0.095
+
+
+@pytest.mark.asyncio
 async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     import json
 
