@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -1070,6 +1071,12 @@ async def setup_measure(
             report.retry_s = time.perf_counter() - started
             report.retry_failures = errors_count(failed)
         report.opened = sum(1 for a in agents if a.ws is not None)
+        # This process is the measuring instrument: its own full garbage collections
+        # (the frame log grows to a few hundred thousand entries) stalled every socket's
+        # reads for hundreds of ms, late in each phase. None while measuring.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
         await asyncio.sleep(1.0)
         report.rss_after_kib = [proc_rss_kib(s.pid) for s in servers]
         progress(f"[{layer}] {report.opened} open; one event to all, {args.rounds} rounds...")
@@ -1113,6 +1120,8 @@ async def setup_measure(
             row = await sustained(sockets, department_id, tickets)
         return report
     finally:
+        gc.enable()
+        gc.unfreeze()
         progress(f"[{layer}] closing sockets, stopping daphne...")
         try:
             await asyncio.wait_for(agents_close(agents), timeout=60)
