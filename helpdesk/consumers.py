@@ -8,14 +8,52 @@ same access check as the pages decides.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.http import Http404
 
 from helpdesk.access import ticket_get_for_user_or_404
 from helpdesk.models import DepartmentMember
+from helpdesk.services.tickets import tickets_mark_seen
 from realtime.consumers import EventStreamConsumer
+from tenants.channels_middleware import db_call
+from tenants.context import tenant_schema
 
 
 class DeskConsumer(EventStreamConsumer):
+    def frame_handlers(self) -> dict[str, Any]:
+        return {**super().frame_handlers(), "seen": self.on_seen}
+
+    async def on_seen(self, content: dict[str, Any]) -> None:
+        """The agent's open ticket page showed a change live: the queue need not mark it.
+
+        ``{"type": "seen", "ticket": <a watched reference>, "updated_at": <ISO time of the
+        change shown>}``; a mark never goes past the ticket's own last change."""
+        reference, stamp = content.get("ticket"), content.get("updated_at")
+        if reference not in getattr(self, "watching", {}) or not isinstance(stamp, str):
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+            return
+        try:
+            as_of = dt.datetime.fromisoformat(stamp[:40])
+        except ValueError:
+            as_of = None
+        if as_of is None or as_of.tzinfo is None:
+            await self.send_json({"type": "error", "error": "malformed_frame"})
+            return
+        if not await db_call(self._mark_seen)(reference, as_of):
+            await self.send_json({"type": "error", "error": "not_found"})
+
+    def _mark_seen(self, reference: str, as_of: dt.datetime) -> bool:
+        with tenant_schema(self.schema_name):
+            user = self.scope["user"]
+            try:  # access is checked again: it may have been revoked since the watch
+                ticket = ticket_get_for_user_or_404(user=user, reference=reference)
+            except Http404:
+                return False
+            tickets_mark_seen(user=user, tickets=[ticket], as_of=as_of)
+            return True
+
     def audiences_for_user(self, user) -> list[str] | None:
         if not user.is_agent:
             return None

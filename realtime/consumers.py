@@ -142,12 +142,15 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
-        handlers = {"hello": self.on_hello, "watch": self.on_watch, "presence": self.on_presence}
-        handler = handlers.get(content["type"])
+        handler = self.frame_handlers().get(content["type"])
         if handler is None:
             await self.send_json({"type": "error", "error": "unknown_type"})
             return
         await handler(content)
+
+    def frame_handlers(self) -> dict[str, Any]:
+        """What a client may send, by frame type (subclasses add their own)."""
+        return {"hello": self.on_hello, "watch": self.on_watch, "presence": self.on_presence}
 
     async def on_hello(self, content: dict[str, Any]) -> None:
         user = self.scope["user"]

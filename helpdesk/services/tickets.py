@@ -5,6 +5,7 @@ else writes tickets.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Sequence
@@ -677,12 +678,19 @@ def ticket_customer_reopen(*, ticket: Ticket, actor: User | None) -> Ticket:
     return ticket
 
 
-def tickets_mark_seen(*, user: User, tickets: Sequence[Ticket]) -> None:
+def tickets_mark_seen(
+    *, user: User, tickets: Sequence[Ticket], as_of: dt.datetime | None = None
+) -> None:
     """``user`` has now seen ``tickets`` as they were read (their ``updated_at``): the queue
     stops marking them until they change again. A change that commits after the read
-    keeps its mark; a mark never moves back. One statement whatever the number."""
+    keeps its mark; a mark never moves back. One statement whatever the number.
+
+    ``as_of``: the change the user saw, when it is older than the row read now (a live
+    page reports the last change it showed); never later than the row's own.
+    """
     if not tickets:
         return
+    seen = [t.updated_at if as_of is None else min(as_of, t.updated_at) for t in tickets]
     table = connection.ops.quote_name(TicketSeen._meta.db_table)
 
     def upsert() -> None:
@@ -693,7 +701,7 @@ def tickets_mark_seen(*, user: User, tickets: Sequence[Ticket]) -> None:
                 " FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, seen)"
                 " ON CONFLICT (user_id, ticket_id) DO UPDATE"
                 f" SET seen_at = GREATEST({table}.seen_at, EXCLUDED.seen_at)",
-                [user.pk, [t.pk for t in tickets], [t.updated_at for t in tickets]],
+                [user.pk, [t.pk for t in tickets], seen],
             )
 
     if connection.in_atomic_block:  # part of the caller's change, as durable as it is

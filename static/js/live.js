@@ -29,7 +29,7 @@
       socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
       if (watch) {
         socket.send(JSON.stringify({ type: "watch", ticket: watch }));
-        if (mode === "desk") startPresence(socket);
+        if (mode === "desk") { startPresence(socket); seenSocket = socket; }
       }
     };
     function handle(frame) {
@@ -112,6 +112,7 @@
         var status = document.querySelector("[data-live-status]");
         text(status, ticket.status_label);
         if (status && status.dataset.status !== undefined) status.dataset.status = ticket.status;
+        if (mode === "desk" && ticket.updated_at) reportSeen(ticket.updated_at);
       }
       var row = document.querySelector('tr[data-reference="' + reference + '"]');
       if (row) updateRow(row, ticket);
@@ -121,6 +122,22 @@
     markUnread(event);
     notify(event);
   }
+
+  // The agent watched this change happen: the queue need not mark the ticket for them.
+  // Said once things settle, and only while the page can be seen.
+  var seenSocket = null, seenPending = "", seenTimer = null;
+  function reportSeen(updatedAt) {
+    if (!seenPending || Date.parse(updatedAt) > Date.parse(seenPending)) seenPending = updatedAt;
+    clearTimeout(seenTimer);
+    seenTimer = setTimeout(sendSeen, 1000);
+  }
+  function sendSeen() {
+    if (!seenPending || document.visibilityState !== "visible") return;
+    if (!seenSocket || seenSocket.readyState !== 1) return;
+    seenSocket.send(JSON.stringify({ type: "seen", ticket: watch, updated_at: seenPending }));
+    seenPending = "";
+  }
+  document.addEventListener("visibilitychange", sendSeen);
 
   // Queue badges: re-read from the server (a second after the last change) rather than
   // guessed from events, which cannot tell which queues a ticket left.

@@ -324,3 +324,89 @@ async def test_an_event_committed_after_a_newer_one_still_arrives_live(alpha, li
     assert [f["event"]["ticket"]["reference"] for f in second] == ["OLDER"]
     assert second[0]["id"] < first[0]["id"]
     await agent.disconnect()
+
+
+async def test_a_change_watched_live_on_the_ticket_page_is_not_marked_in_the_queue(alpha, live):
+    """The page reports the last change it showed; the mark is that change's time, so a
+    later change (not yet shown) is still marked."""
+    import datetime as dt
+
+    from helpdesk.models import TicketSeen
+
+    ticket = await live(alpha, _create, alpha)
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
+    assert (await agent.receive_json_from())["type"] == "watching"
+    agent_id = alpha.users["agent"]
+    manager = await live(alpha, User.objects.get, pk=alpha.users["manager"])
+    await live(alpha, services.ticket_update, ticket=ticket, actor=manager, tags=["printer"])
+    shown = [f for f in await _events(agent) if f["event"]["type"] == "ticket.updated"][-1]
+    shown_at = shown["event"]["ticket"]["updated_at"]
+
+    await agent.send_json_to({"type": "seen", "ticket": ticket.reference, "updated_at": shown_at})
+    assert await agent.receive_nothing(timeout=0.5)  # no answer when all is well
+
+    def seen_at():
+        return TicketSeen.objects.get(user_id=agent_id, ticket=ticket).seen_at
+
+    assert await live(alpha, seen_at) == dt.datetime.fromisoformat(shown_at)
+    # A claim past the ticket's own last change is held to it.
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    await agent.send_json_to({"type": "seen", "ticket": ticket.reference, "updated_at": future})
+    assert await agent.receive_nothing(timeout=0.5)
+    row = await live(alpha, _ticket_updated_at, ticket.pk)
+    assert await live(alpha, seen_at) == row
+    await agent.disconnect()
+
+
+def _ticket_updated_at(pk):
+    from helpdesk.models import Ticket
+
+    return Ticket.objects.get(pk=pk).updated_at
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "seen", "ticket": "NOT-WATCHED", "updated_at": "2026-11-30T10:00:00+00:00"},
+        {"type": "seen", "ticket": "WATCHED", "updated_at": "yesterday"},
+        {"type": "seen", "ticket": "WATCHED", "updated_at": "2026-11-30T10:00:00"},  # no zone
+        {"type": "seen", "ticket": "WATCHED", "updated_at": 1764496800},
+        {"type": "seen", "ticket": "WATCHED"},
+    ],
+)
+async def test_a_bad_seen_frame_gets_an_error_and_marks_nothing(alpha, live, frame):
+    from helpdesk.models import TicketSeen
+
+    ticket = await live(alpha, _create, alpha)
+    agent = socket(alpha.host, session=alpha.sessions["agent"])
+    await agent.connect()
+    await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
+    assert (await agent.receive_json_from())["type"] == "watching"
+    await _events(agent)
+    if frame.get("ticket") == "WATCHED":
+        frame = {**frame, "ticket": ticket.reference}
+
+    await agent.send_json_to(frame)
+
+    assert await agent.receive_json_from() == {"type": "error", "error": "malformed_frame"}
+    assert not await live(
+        alpha, TicketSeen.objects.filter(user_id=alpha.users["agent"], ticket=ticket).exists
+    )
+    await agent.disconnect()
+
+
+async def test_customers_sockets_have_no_seen_marks(alpha, live):
+    ticket = await live(alpha, _create, alpha)
+    customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
+    await customer.connect()
+    await customer.send_json_to({"type": "watch", "ticket": ticket.reference})
+    assert (await customer.receive_json_from())["type"] == "watching"
+
+    await customer.send_json_to(
+        {"type": "seen", "ticket": ticket.reference, "updated_at": "2026-11-30T10:00:00+00:00"}
+    )
+
+    assert await customer.receive_json_from() == {"type": "error", "error": "unknown_type"}
+    await customer.disconnect()
