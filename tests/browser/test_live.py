@@ -34,12 +34,22 @@ class SocketLog:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.frames: list[dict] = []
+        self.sent: list[dict] = []
         self.urls: list[str] = []
         page.on("websocket", self._attach)
 
     def _attach(self, socket: WebSocket) -> None:
         self.urls.append(socket.url)
         socket.on("framereceived", self._received)
+        socket.on("framesent", self._sent)
+
+    def _sent(self, payload: str | bytes) -> None:
+        try:
+            frame = json.loads(payload)
+        except (TypeError, ValueError):
+            return
+        if isinstance(frame, dict):
+            self.sent.append(frame)
 
     def _received(self, payload: str | bytes) -> None:
         try:
@@ -197,6 +207,7 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     agent_socket.wait_watching(since, code)  # the socket of the page the reply led to
     pin(agent)
 
+    sent_before_reply = len(agent_socket.sent)
     customer.locator("#id_body").fill(customer_reply)
     customer.get_by_role("button", name="Send reply").click()
     expect(customer.locator(".messages")).to_contain_text("Your reply was sent.")
@@ -209,3 +220,18 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(incoming).to_contain_text("Alpha Corp Customer")
     assert_not_reloaded(agent, "agent ticket page")
     agent.screenshot(path=str(site.artifacts / "live-3-agent-sees-customer.png"), full_page=True)
+
+    # --- the agent watched that change happen: back in the queue, the row is not marked --
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(
+        f.get("type") == "seen" and f.get("ticket") == code
+        for f in agent_socket.sent[sent_before_reply:]
+    ):
+        assert time.monotonic() < deadline, f"the ticket page never said seen: {agent_socket.sent}"
+        agent.wait_for_timeout(100)
+    agent.wait_for_timeout(500)  # the server writes the mark after the frame
+    agent.goto(f"{site.base_url}/desk/")
+    expect(
+        agent.locator(f'#live-queue tr[data-reference="{code}"]'),
+        "a change the agent watched live on the ticket page is not marked in the queue",
+    ).not_to_have_class(re.compile(r"\bunseen\b"))
