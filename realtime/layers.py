@@ -16,11 +16,17 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
     cost thousands of steps per group it went to: 13% of daphne's CPU in
     bench/realtime.py. Messages still expire; they may sit up to a second past
     ``expiry`` before they go.
+
+    Group memberships do not expire: the stock layer drops a member a day after it
+    joined (``group_expiry``), meant for consumers that re-join; a process's hub joins
+    each group once, for as long as it has sockets in it, and leaves it explicitly, so
+    a department busy for a day would have gone silent.
     """
 
     SWEEP_INTERVAL_S = 1.0
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs["group_expiry"] = 2**40  # seconds: never
         super().__init__(*args, **kwargs)
         self._swept_at = 0.0
 

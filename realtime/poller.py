@@ -78,7 +78,9 @@ async def watch(schema_name: str) -> None:
     if not enabled():
         return
     if _sockets[schema_name] == 0 and schema_name not in _logs:
-        _logs[schema_name] = _Log(high=await db_call(_newest_id)(schema_name))
+        newest = await db_call(_newest_id)(schema_name)
+        # Another first socket of the tenant may have set it up while we read.
+        _logs.setdefault(schema_name, _Log(high=newest))
     _sockets[schema_name] += 1
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
@@ -95,10 +97,17 @@ def unwatch(schema_name: str) -> None:
         _logs.pop(schema_name, None)
 
 
-def notify_on_commit(schema_name: str) -> None:
-    """Inside the transaction that logs an event: wake the pollers at commit."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, schema_name])
+def notify(schema_name: str) -> None:
+    """Wake the web processes' pollers: ``schema_name`` logged events. Called after the
+    commit, outside any transaction: a NOTIFY inside one would take PostgreSQL's
+    cluster-wide notification lock at commit (serialising every event-writing commit)
+    and could fail the commit with the change in it if the notification queue were
+    full. Missed, the interval's read still finds the events."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, schema_name])
+    except Exception:
+        logger.warning("realtime: NOTIFY failed schema=%s", schema_name, exc_info=True)
 
 
 def delivering_here(schema_name: str, ids: list[int]) -> None:
@@ -127,62 +136,95 @@ def _events_after(
 
 
 async def poll_once(schemas: set[str] | None = None) -> int:
-    """Deliver every logged event this process has not seen yet; returns a count."""
-    layer = get_channel_layer()
+    """Deliver every logged event this process has not seen yet; returns a count. A
+    tenant whose read came back full (BATCH rows) is woken again for the rest."""
     delivered = 0
     for schema_name in list(_sockets if schemas is None else schemas):
         log = _logs.get(schema_name)
         if log is None:
             continue
-        now = time.monotonic()
-        for gap, since in list(log.gaps.items()):
-            if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
-                del log.gaps[gap]
-        rows = await db_call(_events_after)(schema_name, log.high, sorted(log.gaps))
-        for event_id, audiences, payload in rows:
-            if event_id > log.high:
-                for skipped in range(log.high + 1, event_id):
-                    log.gaps[skipped] = now
-                log.high = event_id
-            else:
-                log.gaps.pop(event_id, None)
-            if event_id in log.local:
-                with _local_lock:
-                    log.local.discard(event_id)
-                continue
-            message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
-            for audience in audiences:
-                await layer.group_send(
-                    group_name(schema_name=schema_name, audience=audience), message
-                )
-            delivered += 1
-        if len(log.gaps) > MAX_GAPS:
-            for gap in sorted(log.gaps)[: len(log.gaps) - MAX_GAPS]:
-                del log.gaps[gap]
-        # Ids of rolled-back transactions never turn up: forget what the log has passed.
-        with _local_lock:
-            log.local = {i for i in log.local if i > log.high or i in log.gaps}
+        try:  # one tenant's failure (a dropped schema, a timeout) must not stall the rest
+            delivered += await _poll_schema(schema_name, log)
+        except Exception:
+            logger.warning("realtime poll failed schema=%s", schema_name, exc_info=True)
     return delivered
+
+
+async def _poll_schema(schema_name: str, log: _Log) -> int:
+    layer = get_channel_layer()
+    delivered = 0
+    now = time.monotonic()
+    for gap, since in list(log.gaps.items()):
+        if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
+            del log.gaps[gap]
+    rows = await db_call(_events_after)(schema_name, log.high, sorted(log.gaps))
+    if len(rows) >= BATCH:
+        _woken.add(schema_name)
+        if _wake is not None:
+            _wake.set()
+    for event_id, audiences, payload in rows:
+        if event_id > log.high:
+            # A jump of millions of ids (a rolled-back bulk insert) must not build
+            # millions of gaps: only the last MAX_GAPS can still be waited for.
+            for skipped in range(max(log.high + 1, event_id - MAX_GAPS), event_id):
+                log.gaps[skipped] = now
+            log.high = event_id
+        else:
+            log.gaps.pop(event_id, None)
+        if event_id in log.local:
+            with _local_lock:
+                log.local.discard(event_id)
+            continue
+        message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
+        for audience in audiences:
+            await layer.group_send(group_name(schema_name=schema_name, audience=audience), message)
+        delivered += 1
+    if len(log.gaps) > MAX_GAPS:
+        for gap in sorted(log.gaps)[: len(log.gaps) - MAX_GAPS]:
+            del log.gaps[gap]
+    # Ids of rolled-back transactions never turn up: forget what the log has passed.
+    with _local_lock:
+        log.local = {i for i in log.local if i > log.high or i in log.gaps}
+    return delivered
+
+
+# Connection settings from DATABASE_URL's query string that the listener keeps too.
+_LISTENER_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "connect_timeout")
+
+
+def _listener_params() -> dict:
+    db = settings.DATABASES["default"]
+    params = {
+        "dbname": db.get("NAME"),
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+        **{k: v for k, v in (db.get("OPTIONS") or {}).items() if k in _LISTENER_OPTIONS},
+        # A connection that silently died (a failover, a NAT timeout) is noticed.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "application_name": "helpdesk realtime listener",
+    }
+    return {k: v for k, v in params.items() if v not in (None, "")}
 
 
 async def _listen(wake: asyncio.Event) -> None:
     """LISTEN on a connection of this task's own; each notification names a schema."""
     import psycopg
 
-    db = settings.DATABASES["default"]
-    params = {
-        "dbname": db.get("NAME"),
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-    }
+    failing = False
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(
-                autocommit=True, **{k: v for k, v in params.items() if v}
+                autocommit=True, **_listener_params()
             ) as listener:
                 await listener.execute(f"LISTEN {CHANNEL}")
+                if failing:
+                    logger.warning("realtime: LISTEN connection back")
+                    failing = False
                 _woken.update(_sockets)  # whatever was logged while not listening
                 wake.set()
                 async for notification in listener.notifies():
@@ -190,25 +232,34 @@ async def _listen(wake: asyncio.Event) -> None:
                     wake.set()
         except asyncio.CancelledError:
             raise
-        except Exception:  # the database restarted: poll on the interval meanwhile
-            logger.warning("realtime: LISTEN connection lost", exc_info=True)
-            await asyncio.sleep(interval())
+        except Exception:  # the database restarted: the interval's reads go on meanwhile
+            if not failing:
+                logger.warning("realtime: LISTEN connection lost", exc_info=True)
+                failing = True
+            await asyncio.sleep(max(interval(), 1.0))
 
 
 async def _run() -> None:
     wake = _wake
     assert wake is not None
-    listener = asyncio.get_running_loop().create_task(_listen(wake))
+    loop = asyncio.get_running_loop()
+    listener = loop.create_task(_listen(wake))
+    last_full = loop.time()
     try:
         while _sockets and enabled():
             try:
-                await asyncio.wait_for(wake.wait(), timeout=interval())
+                await asyncio.wait_for(
+                    wake.wait(), timeout=max(0.0, last_full + interval() - loop.time())
+                )
             except TimeoutError:
-                schemas = None  # the interval: every watched tenant
-            else:
-                wake.clear()
-                schemas = set(_woken)
-                _woken.clear()
+                pass
+            wake.clear()
+            schemas: set[str] | None = set(_woken)
+            _woken.clear()
+            # Every watched tenant once an interval, however busy another one keeps the
+            # notifications: what a tenant was not notified of still arrives.
+            if loop.time() - last_full >= interval():
+                schemas, last_full = None, loop.time()
             try:
                 await poll_once(schemas)
             except Exception:  # a failed poll is retried at the next wake or interval

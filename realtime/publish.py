@@ -60,13 +60,8 @@ def publish_many_on_commit(
         )
         for row in rows
     ]
-    from realtime import poller
-
-    if poller.enabled():  # no cross-process layer: the web process reads the log
-        poller.notify_on_commit(schema_name)
-        if isinstance(get_channel_layer(), InMemoryChannelLayer):
-            poller.delivering_here(schema_name, [row.pk for row in rows])
-    transaction.on_commit(lambda: deliver_all(batch))
+    # Robust: another callback's failure must not keep this one from running.
+    transaction.on_commit(lambda: deliver_all(batch, schema_name=schema_name), robust=True)
     return rows
 
 
@@ -98,15 +93,24 @@ def _delivery_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def deliver_all(batch: list[tuple[list[str], dict[str, Any]]]) -> None:
+def deliver_all(
+    batch: list[tuple[list[str], dict[str, Any]]], *, schema_name: str | None = None
+) -> None:
+    """After commit: the events to the channel layer; without a cross-process layer, a
+    notification that wakes the web process's poller too (``realtime.poller``)."""
+    from realtime import poller
+
     layer = get_channel_layer()
-    if layer is None:
-        return
+    polled = schema_name is not None and poller.enabled()
     try:
-        if isinstance(layer, InMemoryChannelLayer):
+        if layer is None:
+            pass
+        elif isinstance(layer, InMemoryChannelLayer):
             # Its queues belong to the loop that serves this process's sockets, which
             # async_to_sync reaches from a request thread.
             async_to_sync(_send_all)(layer, batch)
+            if polled:  # sent here: this process's poller need not send them again
+                poller.delivering_here(schema_name, [message["id"] for _, message in batch])
         else:
             future = asyncio.run_coroutine_threadsafe(_send_all(layer, batch), _delivery_loop())
             try:
@@ -118,6 +122,8 @@ def deliver_all(batch: list[tuple[list[str], dict[str, Any]]]) -> None:
         logger.warning(
             "realtime delivery failed for events %s", [m.get("id") for _, m in batch], exc_info=True
         )
+    if polled:
+        poller.notify(schema_name)
 
 
 async def _send_all(layer, batch: list[tuple[list[str], dict[str, Any]]]) -> None:

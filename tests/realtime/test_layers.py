@@ -38,3 +38,20 @@ async def test_expired_messages_still_go_and_take_their_channel_out_of_groups():
     assert fresh["type"] == "fresh"
     assert "gone.inmemory!b" not in layer.channels
     assert "gone.inmemory!b" not in layer.groups.get("t.t_a.dept.1", {})
+
+
+async def test_a_group_membership_outlives_a_day(monkeypatch):
+    """The hub joins a group once and stays while it has sockets there."""
+    import time
+
+    layer = InMemoryChannelLayer()
+    layer.SWEEP_INTERVAL_S = 0.0
+    await layer.group_add("t.t_a.dept.1", "hub.inmemory!h")
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 3 * 86400)
+
+    await layer.group_send("t.t_a.dept.1", {"type": "realtime.event", "id": 1})
+    message = await asyncio.wait_for(layer.receive("hub.inmemory!h"), timeout=5)
+
+    assert message["id"] == 1
+    assert "hub.inmemory!h" in layer.groups["t.t_a.dept.1"]

@@ -250,8 +250,8 @@ async def test_events_written_by_another_process_arrive_through_the_log_poller(
 
 
 def _log_as_a_worker(schema_name: str, dept: int, reference: str, *, hold=None) -> None:
-    """What a background worker of the single-process default does: the event row and a
-    notification, both at commit, and no channel-layer send (its in-memory layer reaches
+    """What a background worker of the single-process default does: the event row, then
+    after commit a notification, and no channel-layer send (its in-memory layer reaches
     no socket). ``hold``: (logged, release) events to commit only when released."""
     from django.db import transaction
 
@@ -263,11 +263,11 @@ def _log_as_a_worker(schema_name: str, dept: int, reference: str, *, hold=None) 
             audiences=[f"dept.{dept}"],
             payload={"type": "ticket.updated", "v": 1, "ticket": {"reference": reference}},
         )
-        poller.notify_on_commit(schema_name)
         if hold is not None:
             logged, release = hold
             logged.set()
             assert release.wait(10)
+    poller.notify(schema_name)
 
 
 async def test_a_workers_event_arrives_at_once_by_notification_not_the_interval(
