@@ -40,24 +40,17 @@ class SocketLog:
 
     def _attach(self, socket: WebSocket) -> None:
         self.urls.append(socket.url)
-        socket.on("framereceived", self._received)
-        socket.on("framesent", self._sent)
+        socket.on("framereceived", lambda payload: self._keep(payload, self.frames))
+        socket.on("framesent", lambda payload: self._keep(payload, self.sent))
 
-    def _sent(self, payload: str | bytes) -> None:
+    @staticmethod
+    def _keep(payload: str | bytes, into: list[dict]) -> None:
         try:
             frame = json.loads(payload)
         except (TypeError, ValueError):
             return
         if isinstance(frame, dict):
-            self.sent.append(frame)
-
-    def _received(self, payload: str | bytes) -> None:
-        try:
-            frame = json.loads(payload)
-        except (TypeError, ValueError):
-            return
-        if isinstance(frame, dict):
-            self.frames.append(frame)
+            into.append(frame)
 
     def mark(self) -> int:
         return len(self.frames)
