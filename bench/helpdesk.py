@@ -149,6 +149,10 @@ class Bench:
             client = Client(HTTP_HOST=self.host)
             with tenant_schema(self.schema):
                 client.force_login(user)
+            # Each test Client builds its own handler, and with it every middleware, on
+            # its first request: WhiteNoise alone indexes the static files (25-55 ms).
+            # A server does that once per process, not once per signed-in user.
+            client.get("/healthz")
             self.clients[user.pk] = client
         return self.clients[user.pk]
 
