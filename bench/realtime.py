@@ -571,7 +571,8 @@ class Recorder:
 
     def latency_by_second(self) -> str:
         """Median latency of the events stamped in each second of the phase: whether a
-        backlog built up, and when."""
+        backlog built up, and when (with the fastest delivery of a second that is slow
+        even at best: the server, not some sockets, was late)."""
         buckets: dict[int, list[float]] = {}
         first = None
         for _index, received_at, (_ids, stamps) in self._log:
@@ -585,6 +586,8 @@ class Recorder:
         start = int(first)
         return " ".join(
             f"{second - start}s:{statistics.median(values):.0f}"
+            + (f"(min {min(values):.0f})" if min(values) > 2 * statistics.median(all_) else "")
+            for all_ in [[v for values in buckets.values() for v in values]]
             for second, values in sorted(buckets.items())
         )
 
