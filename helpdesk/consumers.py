@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import Http404
 
+from accounts.models import User
 from helpdesk.access import ticket_get_for_user_or_404
 from helpdesk.models import DepartmentMember
 from helpdesk.services.tickets import tickets_mark_seen
@@ -31,23 +32,33 @@ class DeskConsumer(EventStreamConsumer):
         ``{"type": "seen", "ticket": <a watched reference>, "updated_at": <ISO time of the
         change shown>}``; a mark never goes past the ticket's own last change."""
         reference, stamp = content.get("ticket"), content.get("updated_at")
-        if reference not in getattr(self, "watching", {}) or not isinstance(stamp, str):
+        watching = getattr(self, "watching", {})
+        if not isinstance(reference, str) or reference not in watching:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
         try:
-            as_of = dt.datetime.fromisoformat(stamp[:40])
+            as_of = dt.datetime.fromisoformat(stamp[:40]) if isinstance(stamp, str) else None
         except ValueError:
             as_of = None
         if as_of is None or as_of.tzinfo is None:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
+        marked = getattr(self, "marked_seen", {})
+        if reference in marked and as_of <= marked[reference]:
+            return  # nothing newer than what this socket already marked: no write
         if not await db_call(self._mark_seen)(reference, as_of):
             await self.send_json({"type": "error", "error": "not_found"})
+            return
+        self.marked_seen = {**marked, reference: as_of}
 
     def _mark_seen(self, reference: str, as_of: dt.datetime) -> bool:
         with tenant_schema(self.schema_name):
-            user = self.scope["user"]
-            try:  # access is checked again: it may have been revoked since the watch
+            # Read again, as the pages do: the role, the account and the departments
+            # may have changed since the socket opened.
+            user = User.objects.filter(pk=self.scope["user"].pk, is_active=True).first()
+            if user is None or not user.is_agent:
+                return False
+            try:
                 ticket = ticket_get_for_user_or_404(user=user, reference=reference)
             except Http404:
                 return False

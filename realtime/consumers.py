@@ -4,6 +4,7 @@ audiences) is decided by the app's subclass, never by the client."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from typing import Any
@@ -18,6 +19,8 @@ from realtime.models import Event
 from realtime.publish import MESSAGE_TYPE
 from tenants.channels_middleware import db_call
 from tenants.context import tenant_schema
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -146,7 +149,14 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_json({"type": "error", "error": "unknown_type"})
             return
-        await handler(content)
+        try:
+            await handler(content)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # A field of an unexpected type that a handler missed: the client's mistake,
+            # answered like any malformed frame. Escaping, it would end the connection
+            # without disconnect() (its groups and poller count never released).
+            logger.info("malformed %s frame", content["type"], exc_info=True)
+            await self.send_json({"type": "error", "error": "malformed_frame"})
 
     def frame_handlers(self) -> dict[str, Any]:
         """What a client may send, by frame type (subclasses add their own)."""
@@ -200,7 +210,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_presence(self, content: dict[str, Any]) -> None:
         reference, state = content.get("ticket"), content.get("state")
-        audience = getattr(self, "watching", {}).get(reference)
+        watching = getattr(self, "watching", {})
+        audience = watching.get(reference) if isinstance(reference, str) else None
         if audience is None or state not in self.presence_states:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
@@ -242,7 +253,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if any(m["event"].get("type") == "access.revoked" for m in messages):
             await self.close(code=CLOSE_REVOKED)
             return
-        fresh = [m for m in messages if m["id"] not in self.sent_ids]
+        fresh, ids = [], set()
+        for message in messages:  # the same event twice in one tick (live and polled)
+            if message["id"] not in self.sent_ids and message["id"] not in ids:
+                ids.add(message["id"])
+                fresh.append(message)
         if not fresh:
             return
         if len(fresh) < len(messages):

@@ -60,7 +60,7 @@ def publish_many_on_commit(
         )
         for row in rows
     ]
-    # Robust: another callback's failure must not keep this one from running.
+    # Robust: should it raise after all, the request that committed does not fail.
     transaction.on_commit(lambda: deliver_all(batch, schema_name=schema_name), robust=True)
     return rows
 

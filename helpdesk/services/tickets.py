@@ -700,7 +700,9 @@ def tickets_mark_seen(
                 " SELECT %s, t.id, t.seen"
                 " FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, seen)"
                 " ON CONFLICT (user_id, ticket_id) DO UPDATE"
-                f" SET seen_at = GREATEST({table}.seen_at, EXCLUDED.seen_at)",
+                " SET seen_at = EXCLUDED.seen_at"
+                # A mark never moves back, and an unchanged one writes no new row version.
+                f" WHERE EXCLUDED.seen_at > {table}.seen_at",
                 [user.pk, [t.pk for t in tickets], seen],
             )
 

@@ -112,7 +112,7 @@
         var status = document.querySelector("[data-live-status]");
         text(status, ticket.status_label);
         if (status && status.dataset.status !== undefined) status.dataset.status = ticket.status;
-        if (mode === "desk" && ticket.updated_at) reportSeen(ticket.updated_at);
+        if (mode === "desk") reportSeen(event, ticket.updated_at);
       }
       var row = document.querySelector('tr[data-reference="' + reference + '"]');
       if (row) updateRow(row, ticket);
@@ -124,9 +124,19 @@
   }
 
   // The agent watched this change happen: the queue need not mark the ticket for them.
-  // Said once things settle, and only while the page can be seen.
-  var seenSocket = null, seenPending = "", seenTimer = null;
-  function reportSeen(updatedAt) {
+  // Said once things settle, and only while the page can be seen. This page shows new
+  // messages and the status live, not the other fields: once a change of anything else
+  // arrives, it says nothing more (reopening the ticket marks it seen).
+  var seenSocket = null, seenPending = "", seenTimer = null, seenShown = true;
+  var SHOWN_LIVE = { status: true, activity: true };
+  var renderedAt = Date.parse(body.dataset.watchUpdated || "") || 0;
+  function reportSeen(event, updatedAt) {
+    // The replay after (re)connecting overlaps what the server rendered: already shown.
+    if (updatedAt && Date.parse(updatedAt) <= renderedAt) return;
+    var shown = event.type === "message.created" ||
+      (event.type === "ticket.updated" && (event.changes || []).every(function (c) { return SHOWN_LIVE[c]; }));
+    if (!shown) { seenShown = false; seenPending = ""; return; }
+    if (!seenShown || !updatedAt) return;
     if (!seenPending || Date.parse(updatedAt) > Date.parse(seenPending)) seenPending = updatedAt;
     clearTimeout(seenTimer);
     seenTimer = setTimeout(sendSeen, 1000);

@@ -215,12 +215,16 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     agent.screenshot(path=str(site.artifacts / "live-3-agent-sees-customer.png"), full_page=True)
 
     # --- the agent watched that change happen: back in the queue, the row is not marked --
+    agent.bring_to_front()  # the agent looks at it (a hidden page reports nothing)
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while not any(
         f.get("type") == "seen" and f.get("ticket") == code
         for f in agent_socket.sent[sent_before_reply:]
     ):
-        assert time.monotonic() < deadline, f"the ticket page never said seen: {agent_socket.sent}"
+        received = [(f.get("id"), f.get("event", {}).get("type")) for f in agent_socket.frames]
+        assert time.monotonic() < deadline, (
+            f"the ticket page never said seen: sent {agent_socket.sent}; received {received}"
+        )
         agent.wait_for_timeout(100)
     agent.wait_for_timeout(500)  # the server writes the mark after the frame
     agent.goto(f"{site.base_url}/desk/")

@@ -273,14 +273,18 @@ async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     second = [_event(2), _event(3)]  # 2 again, through the socket's other group
     await consumer.hub_dispatch_events(second, batch_text([m["text"] for m in second]))
 
+    twice = [_event(6), _event(6)]  # one tick: sent live, and found again by the poller
+    await consumer.hub_dispatch_events(twice, batch_text([m["text"] for m in twice]))
+
     frames = [json.loads(m["text"]) for m in sent]
     assert [f["id"] for f in frames[0]["frames"]] == [1, 2]
     assert frames[1] == {"type": "event", "id": 3, "event": _event(3)["event"]}
+    assert frames[2] == {"type": "event", "id": 6, "event": _event(6)["event"]}
 
     revoked = _event(4)
     revoked["event"] = {"type": "access.revoked"}
     await consumer.hub_dispatch_events([_event(5), revoked], "unused")
-    assert closed == [CLOSE_REVOKED] and len(sent) == 2
+    assert closed == [CLOSE_REVOKED] and len(sent) == 3
 
 
 def test_recent_ids_keep_the_last_ones_only():

@@ -351,6 +351,11 @@ async def test_a_change_watched_live_on_the_ticket_page_is_not_marked_in_the_que
         return TicketSeen.objects.get(user_id=agent_id, ticket=ticket).seen_at
 
     assert await live(alpha, seen_at) == dt.datetime.fromisoformat(shown_at)
+    # A change after the one the page reported keeps its mark.
+    await live(alpha, services.ticket_update, ticket=ticket, actor=manager, tags=["scanner"])
+    await _events(agent)
+    assert await live(alpha, seen_at) < await live(alpha, _ticket_updated_at, ticket.pk)
+    assert await live(alpha, seen_at) == dt.datetime.fromisoformat(shown_at)
     # A claim past the ticket's own last change is held to it.
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     await agent.send_json_to({"type": "seen", "ticket": ticket.reference, "updated_at": future})
@@ -374,6 +379,9 @@ def _ticket_updated_at(pk):
         {"type": "seen", "ticket": "WATCHED", "updated_at": "2026-11-30T10:00:00"},  # no zone
         {"type": "seen", "ticket": "WATCHED", "updated_at": 1764496800},
         {"type": "seen", "ticket": "WATCHED"},
+        {"type": "seen", "ticket": [], "updated_at": "2026-11-30T10:00:00+00:00"},
+        {"type": "seen", "ticket": {"a": 1}, "updated_at": "2026-11-30T10:00:00+00:00"},
+        {"type": "presence", "ticket": [], "state": "viewing"},
     ],
 )
 async def test_a_bad_seen_frame_gets_an_error_and_marks_nothing(alpha, live, frame):
@@ -394,6 +402,8 @@ async def test_a_bad_seen_frame_gets_an_error_and_marks_nothing(alpha, live, fra
     assert not await live(
         alpha, TicketSeen.objects.filter(user_id=alpha.users["agent"], ticket=ticket).exists
     )
+    await agent.send_json_to({"type": "hello"})  # the socket is still open and served
+    assert (await agent.receive_json_from())["type"] == "hello"
     await agent.disconnect()
 
 

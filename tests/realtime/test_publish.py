@@ -88,3 +88,27 @@ def test_a_redis_that_stops_answering_holds_the_caller_for_the_timeout_only(
 
     assert 0.4 < elapsed < 3
     assert "realtime delivery failed for events [1]" in caplog.text
+
+
+def test_without_a_cross_process_layer_a_delivery_wakes_the_web_processes(settings, monkeypatch):
+    """After commit: the local send, then a NOTIFY for the web process's poller (which
+    skips what this process already sent)."""
+    from channels.layers import channel_layers
+
+    from realtime import poller
+
+    notified, local = [], []
+    monkeypatch.setattr(poller, "notify", notified.append)
+    monkeypatch.setattr(poller, "delivering_here", lambda schema, ids: local.append(ids))
+    settings.REALTIME_POLL_INTERVAL = 1.0
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}}
+    channel_layers.backends = {}
+    try:
+        deliver_all([(["t.t_x.dept.1"], _message(7))], schema_name="t_x")
+        settings.REALTIME_POLL_INTERVAL = 0  # Redis: no poller, no NOTIFY
+        deliver_all([(["t.t_x.dept.1"], _message(8))], schema_name="t_x")
+    finally:
+        channel_layers.backends = {}
+
+    assert notified == ["t_x"]
+    assert local == [[7]]
