@@ -1,26 +1,17 @@
 """A ticket of tenant A is invisible from tenant B: pages, search, attachments, codes."""
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from helpdesk.access import guest_ticket_token
-from helpdesk.attachments import check_upload
-from helpdesk.models import Channel, Department, Ticket
-from helpdesk.services.tickets import ticket_create
+from helpdesk.models import Ticket
 from tenants.context import tenant_schema
+from tests.fixtures.tickets import ticket_with_upload
 
 
 def _alpha_ticket(alpha):
+    ticket = ticket_with_upload(
+        alpha, name="plan.txt", content=b"merger plan",
+        subject="Alpha confidential merger", body="Codeword bluebird",
+    )  # fmt: skip
     with tenant_schema(alpha.schema_name):
-        from accounts.models import User
-
-        ticket = ticket_create(
-            subject="Alpha confidential merger",
-            body_text="Codeword bluebird",
-            department=Department.objects.get(slug="general"),
-            channel=Channel.PORTAL,
-            requester=User.objects.get(pk=alpha.users["customer"]),
-            uploads=[check_upload(SimpleUploadedFile("plan.txt", b"merger plan", "text/plain"))],
-        )
         return ticket, ticket.attachments.get().token, guest_ticket_token(ticket)
 
 

@@ -7,14 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from helpdesk import usercontent
-from helpdesk.attachments import check_upload
-from helpdesk.models import Channel, Department
-from helpdesk.services.tickets import ticket_create
 from tenants.context import tenant_schema
+from tests.fixtures.tickets import ticket_with_upload
 
 FILES = "files.helpdesk.test"
 
@@ -26,17 +23,8 @@ def files_host(settings):
 
 
 def _ticket_with_file(tenant, content: bytes, name: str = "plan.txt"):
-    from accounts.models import User
-
+    ticket = ticket_with_upload(tenant, name=name, content=content)
     with tenant_schema(tenant.schema_name):
-        ticket = ticket_create(
-            subject="With a file",
-            body_text="See the file",
-            department=Department.objects.get(slug="general"),
-            channel=Channel.PORTAL,
-            requester=User.objects.get(pk=tenant.users["customer"]),
-            uploads=[check_upload(SimpleUploadedFile(name, content, "text/plain"))],
-        )
         return ticket.attachments.get()
 
 

@@ -14,17 +14,14 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve
 from django.utils.http import http_date
 from PIL import Image as PILImage
 from wagtail.documents import get_document_model
 
-from helpdesk.attachments import check_upload
-from helpdesk.models import Channel, Department
-from helpdesk.services.tickets import ticket_create
 from tenants.context import tenant_schema
 from tests.branding.support import image_bytes, make_image, set_brand
+from tests.fixtures.tickets import ticket_with_upload
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -152,19 +149,11 @@ def test_traversal_and_odd_spellings_answer_404(alpha, bravo, spelling):
 
 
 def _ticket_with_screenshot(fixture):
-    from accounts.models import User
-
+    ticket = ticket_with_upload(
+        fixture, name="screenshot.png", content=image_bytes(40, 30), content_type="image/png",
+        subject="The printer shows an error", body="See the screenshot.",
+    )  # fmt: skip
     with tenant_schema(fixture.schema_name):
-        ticket = ticket_create(
-            subject="The printer shows an error",
-            body_text="See the screenshot.",
-            department=Department.objects.get(slug="general"),
-            channel=Channel.PORTAL,
-            requester=User.objects.get(pk=fixture.users["customer"]),
-            uploads=[
-                check_upload(SimpleUploadedFile("screenshot.png", image_bytes(40, 30), "image/png"))
-            ],
-        )
         return ticket.attachments.get()
 
 
