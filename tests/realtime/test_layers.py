@@ -55,3 +55,46 @@ async def test_a_group_membership_outlives_a_day(monkeypatch):
 
     assert message["id"] == 1
     assert "hub.inmemory!h" in layer.groups["t.t_a.dept.1"]
+
+
+async def test_a_group_send_does_not_yield_so_a_burst_reaches_the_hub_together():
+    """The poller sends a read's events one after another; a reader of the group must
+    find all of them queued when it next runs, not one per turn of the loop."""
+    layer = InMemoryChannelLayer()
+    await layer.group_add("t.t_a.dept.1", "hub.inmemory!h")
+    await layer.group_add("t.t_a.dept.1", "hub.inmemory!i")
+    turns = 0
+
+    async def other_task():
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    before = turns
+    for number in range(20):
+        await layer.group_send("t.t_a.dept.1", {"type": "realtime.event", "id": number})
+    during = turns - before
+    task.cancel()
+
+    assert during == 0
+    for channel in ("hub.inmemory!h", "hub.inmemory!i"):
+        assert layer.channels[channel].qsize() == 20
+        received = [(await layer.receive(channel))["id"] for _ in range(20)]
+        assert received == list(range(20))
+
+
+async def test_a_full_channel_drops_the_message_with_a_warning_and_others_still_get_it(caplog):
+    layer = InMemoryChannelLayer(capacity=2)
+    await layer.group_add("t.t_a.dept.1", "hub.inmemory!full")
+    await layer.group_add("t.t_a.dept.1", "hub.inmemory!free")
+    for number in range(2):
+        await layer.send("hub.inmemory!full", {"type": "x", "id": number})
+
+    await layer.group_send("t.t_a.dept.1", {"type": "realtime.event", "id": 9})
+
+    assert (await layer.receive("hub.inmemory!free"))["id"] == 9
+    assert layer.channels["hub.inmemory!full"].qsize() == 2
+    assert "hub.inmemory!full is full" in caplog.text
