@@ -25,7 +25,9 @@ table). All sockets connect at once (a burst) and each says ``hello``. Two setup
 
 A publisher does what a background worker's change does: ``publish_on_commit`` inside
 ``transaction.atomic`` in the tenant's schema, with the same ``ticket.updated`` payload as
-the service's (``--trigger http`` sends PATCH requests to daphne instead).
+the service's (``--trigger http`` sends PATCH requests to daphne instead). Publishers
+start the load together once every one of them has started (a worker's start is not
+part of the load), evenly interleaved.
 
 Latency is the client's receive time minus the event's row timestamp (the ticket's
 ``updated_at``, set just before the commit), on the same machine clock: an upper bound of
