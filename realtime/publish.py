@@ -106,11 +106,22 @@ def deliver_all(
         if layer is None:
             pass
         elif isinstance(layer, InMemoryChannelLayer):
-            # Its queues belong to the loop that serves this process's sockets, which
-            # async_to_sync reaches from a request thread.
-            async_to_sync(_send_all)(layer, batch)
-            if polled:  # sent here: this process's poller need not send them again
-                poller.delivering_here(schema_name, [message["id"] for _, message in batch])
+            # Only to groups someone in this process has joined: a worker or a command
+            # has no sockets (and no loop: async_to_sync would build a thread and an
+            # event loop per call, 7 % of an API create), nor has a web process with no
+            # socket on these groups. What is not sent here the pollers read from the
+            # log after the notification below, a socket that joins meanwhile included.
+            heard = [
+                (groups, message)
+                for groups, message in batch
+                if any(layer.groups.get(group) for group in groups)
+            ]
+            if heard:
+                # Its queues belong to the loop that serves this process's sockets,
+                # which async_to_sync reaches from a request thread.
+                async_to_sync(_send_all)(layer, heard)
+            if heard and polled:  # sent here: this process's poller need not send them
+                poller.delivering_here(schema_name, [message["id"] for _, message in heard])
         else:
             future = asyncio.run_coroutine_threadsafe(_send_all(layer, batch), _delivery_loop())
             try:

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from realtime import publish
@@ -104,11 +105,20 @@ def test_without_a_cross_process_layer_a_delivery_wakes_the_web_processes(settin
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}}
     channel_layers.backends = {}
     try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_add)("t.t_x.dept.1", "hub.inmemory!h")
         deliver_all([(["t.t_x.dept.1"], _message(7))], schema_name="t_x")
+        # No one here on the group (a worker, or no socket in that department): nothing
+        # sent or marked here, the pollers read it after the notification.
+        deliver_all([(["t.t_x.dept.2"], _message(9))], schema_name="t_x")
         settings.REALTIME_POLL_INTERVAL = 0  # Redis: no poller, no NOTIFY
         deliver_all([(["t.t_x.dept.1"], _message(8))], schema_name="t_x")
+        received = [
+            async_to_sync(layer.receive)("hub.inmemory!h")["id"] for _ in range(2)
+        ]  # fmt: skip
     finally:
         channel_layers.backends = {}
 
-    assert notified == ["t_x"]
+    assert notified == ["t_x", "t_x"]
     assert local == [[7]]
+    assert received == [7, 8]
