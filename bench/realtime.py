@@ -938,6 +938,7 @@ async def sustained_worker(
             assert process.stdin is not None
             process.stdin.write(f"{start_at}\n".encode())
             await process.stdin.drain()
+            process.stdin.close()
         for process in processes:
             out, _ = await asyncio.wait_for(process.communicate(), timeout=seconds + 120)
             if process.returncode != 0:

@@ -39,6 +39,7 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         kwargs["group_expiry"] = 2**40  # seconds: never
         super().__init__(*args, **kwargs)
         self._swept_at = 0.0
+        self._full_warned: dict[str, float] = {}
 
     def _clean_expired(self) -> None:
         now = time.monotonic()
@@ -54,5 +55,15 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         for channel in list(self.groups.get(group, ())):
             try:
                 await self.send(channel, message)  # put_nowait: it never suspends
-            except ChannelFull:  # as the stock layer does, but not silently
-                logger.warning("live: channel %s is full, a message to %s dropped", channel, group)
+            except ChannelFull:  # dropped, as the stock layer does, but not silently
+                self._warn_full(channel, group)
+
+    def _warn_full(self, channel: str, group: str) -> None:
+        """Once a second per channel: a channel nobody reads fills up for good."""
+        now = time.monotonic()
+        if now - self._full_warned.get(channel, float("-inf")) < 1.0:
+            return
+        self._full_warned[channel] = now
+        if len(self._full_warned) > 1000:
+            self._full_warned = {channel: now}
+        logger.warning("live: channel %s is full, messages to %s dropped", channel, group)

@@ -110,7 +110,9 @@ def deliver_all(
             # has no sockets (and no loop: async_to_sync would build a thread and an
             # event loop per call, 7 % of an API create), nor has a web process with no
             # socket on these groups. What is not sent here the pollers read from the
-            # log after the notification below, a socket that joins meanwhile included.
+            # log after the notification below (a socket that joins meanwhile gets it
+            # from there if its tenant already had a socket in this process; a tenant's
+            # first socket starts after the newest logged id, as before).
             heard = [
                 (groups, message)
                 for groups, message in batch

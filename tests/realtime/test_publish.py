@@ -16,7 +16,7 @@ from channels.layers import get_channel_layer
 from realtime import publish
 from realtime.publish import MESSAGE_TYPE, deliver_all
 
-pytestmark = pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="the cross-process path needs Redis (REDIS_URL)"
 )
 
@@ -25,6 +25,7 @@ def _message(event_id: int) -> dict:
     return {"type": MESSAGE_TYPE, "id": event_id, "event": {"type": "ticket.updated"}}
 
 
+@needs_redis
 def test_a_worker_thread_delivers_through_one_long_lived_loop_in_order():
     layer = get_channel_layer()
     group = f"test_publish.{time.monotonic_ns()}"
@@ -62,6 +63,7 @@ def test_a_worker_thread_delivers_through_one_long_lived_loop_in_order():
     assert len({id(loop) for loop in loops}) == 1 and loops[0].is_running()
 
 
+@needs_redis
 def test_a_redis_that_stops_answering_holds_the_caller_for_the_timeout_only(
     settings, monkeypatch, caplog
 ):
@@ -113,9 +115,11 @@ def test_without_a_cross_process_layer_a_delivery_wakes_the_web_processes(settin
         deliver_all([(["t.t_x.dept.2"], _message(9))], schema_name="t_x")
         settings.REALTIME_POLL_INTERVAL = 0  # Redis: no poller, no NOTIFY
         deliver_all([(["t.t_x.dept.1"], _message(8))], schema_name="t_x")
-        received = [
-            async_to_sync(layer.receive)("hub.inmemory!h")["id"] for _ in range(2)
-        ]  # fmt: skip
+
+        async def receive():
+            return await asyncio.wait_for(layer.receive("hub.inmemory!h"), 5)
+
+        received = [async_to_sync(receive)()["id"] for _ in range(2)]
     finally:
         channel_layers.backends = {}
 
