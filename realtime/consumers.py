@@ -53,6 +53,17 @@ class RecentIds:
         if len(self.order) > self.size:
             self.members.discard(self.order.popleft())
 
+    def isdisjoint(self, event_ids: tuple[int, ...]) -> bool:
+        return self.members.isdisjoint(event_ids)
+
+    def extend_new(self, event_ids: tuple[int, ...]) -> None:
+        """``add`` for ids known to be new and distinct, in a few C-level steps (a tick
+        of ten events to 1,000 sockets was 9 % of daphne's CPU in ``add`` and ``in``)."""
+        self.order.extend(event_ids)
+        self.members.update(event_ids)
+        while len(self.order) > self.size:
+            self.members.discard(self.order.popleft())
+
 
 class TokenBucket:
     def __init__(self, rate: float, burst: int) -> None:
@@ -249,9 +260,18 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def hub_dispatch_events(self, messages: list[dict[str, Any]], text: str) -> None:
         """The events of one tick of a group, ``text`` their frame for every socket. This
         socket sends that frame as is unless it has already sent some of them (an event
-        addressed to two of its groups)."""
-        if any(m["event"].get("type") == "access.revoked" for m in messages):
+        addressed to two of its groups). The hub's ``EventBatch`` carries the ids and the
+        revocation check worked out once for the whole group."""
+        batch_ids = getattr(messages, "ids", None)
+        revokes = getattr(messages, "revokes", None)
+        if revokes is None:
+            revokes = any(m["event"].get("type") == "access.revoked" for m in messages)
+        if revokes:
             await self.close(code=CLOSE_REVOKED)
+            return
+        if batch_ids is not None and messages.distinct and self.sent_ids.isdisjoint(batch_ids):
+            self.sent_ids.extend_new(batch_ids)  # the usual case: all new, sent as framed
+            await self.base_send({"type": "websocket.send", "text": text})
             return
         fresh, ids = [], set()
         for message in messages:  # the same event twice in one tick (live and polled)

@@ -65,6 +65,20 @@ def batch_text(texts: list[str]) -> str:
     return '{"type": "batch", "frames": [' + ", ".join(texts) + "]}"
 
 
+class EventBatch(list):
+    """One tick's event messages of a group, with what every socket checks worked out
+    once for all of them: their ids (``ids``, in order; ``distinct`` when no id repeats)
+    and whether one of them revokes access (``revokes``)."""
+
+    __slots__ = ("ids", "distinct", "revokes")
+
+    def __init__(self, messages: list[dict[str, Any]]) -> None:
+        super().__init__(messages)
+        self.ids = tuple(m["id"] for m in messages)
+        self.distinct = len(set(self.ids)) == len(self.ids)
+        self.revokes = any(m["event"].get("type") == "access.revoked" for m in messages)
+
+
 class _Group:
     __slots__ = ("channel", "members", "task", "buffer", "flusher", "delivered_at")
 
@@ -154,8 +168,10 @@ class Hub:
         others = [m for m in batch if m.get("type") != MESSAGE_TYPE]
         text: str | None = None
         try:
-            text = batch_text([event_text(m) for m in events]) if events else None
-        except (KeyError, TypeError, ValueError):  # not ours to frame: hand them over one by one
+            if events:
+                text = batch_text([event_text(m) for m in events])
+                events = EventBatch(events)
+        except (KeyError, TypeError, ValueError, AttributeError):  # not ours to frame: one by one
             logger.warning("live group %s: unframeable event message", name, exc_info=True)
         for member in tuple(group.members):
             try:

@@ -287,6 +287,53 @@ async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():
     assert closed == [CLOSE_REVOKED] and len(sent) == 3
 
 
+@pytest.mark.asyncio
+async def test_a_socket_given_the_hubs_event_batch_sends_the_shared_frame_and_still_dedupes():
+    """The hub works out a tick's ids once (EventBatch); a socket with none of them sent
+    yet sends the group's frame itself, and falls back to picking when it has some."""
+    import json
+
+    from realtime.consumers import CLOSE_REVOKED, EventStreamConsumer, RecentIds
+    from realtime.hub import EventBatch, batch_text
+
+    sent, closed = [], []
+    consumer = EventStreamConsumer()
+    consumer.sent_ids = RecentIds(size=3)
+
+    async def base_send(message):
+        sent.append(message)
+
+    async def close(code=None):
+        closed.append(code)
+
+    consumer.base_send, consumer.close = base_send, close
+
+    def tick(*event_ids):
+        messages = [_event(i) for i in event_ids]
+        return EventBatch(messages), batch_text([m["text"] for m in messages])
+
+    first, first_text = tick(1, 2)
+    await consumer.hub_dispatch_events(first, first_text)
+    again, again_text = tick(2, 3)  # 2 came through the socket's other group
+    await consumer.hub_dispatch_events(again, again_text)
+    twice, twice_text = tick(6, 6)
+    await consumer.hub_dispatch_events(twice, twice_text)
+
+    assert sent[0]["text"] is first_text  # the shared frame, not a copy
+    frames = [json.loads(m["text"]) for m in sent]
+    assert frames[1] == {"type": "event", "id": 3, "event": _event(3)["event"]}
+    assert frames[2] == {"type": "event", "id": 6, "event": _event(6)["event"]}
+    assert list(consumer.sent_ids.order) == [2, 3, 6]  # the window still holds 3
+    assert 1 not in consumer.sent_ids and 6 in consumer.sent_ids
+
+    revoked = _event(7)
+    revoked["event"] = {"type": "access.revoked"}
+    batch = EventBatch([_event(8), revoked])
+    assert batch.revokes and batch.ids == (8, 7)
+    await consumer.hub_dispatch_events(batch, "unused")
+    assert closed == [CLOSE_REVOKED] and len(sent) == 3
+
+
 def test_recent_ids_keep_the_last_ones_only():
     from realtime.consumers import RecentIds
 
