@@ -3,6 +3,7 @@ Channels with the tenant resolved by our own middleware."""
 
 import gc
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
 
@@ -40,3 +41,10 @@ if not settings.TESTING:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 100)
+
+# Served by daphne (its server module installs Twisted's reactor before it loads this
+# one): websocket frames are sent when written, not on the loop's next turn.
+if "daphne.server" in sys.modules:
+    from saas.daphne_writes import install as daphne_writes_install
+
+    daphne_writes_install()
