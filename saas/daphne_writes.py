@@ -57,7 +57,10 @@ def install() -> None:
     buffered_write = tcp.Connection.write
 
     def write(self, data):
-        rest = _immediate(self, data)
+        try:
+            rest = _immediate(self, data)
+        except AttributeError:  # a Twisted whose transports look otherwise: its own path
+            rest = data
         if rest:
             buffered_write(self, rest)
 

@@ -110,3 +110,19 @@ def test_a_lost_connection_is_left_to_twisted(installed, pair):
     connection.write(b"late frame")  # Twisted's write drops it, as before
 
     assert reactor.writers == [] and connection._tempDataLen == 0
+
+
+def test_a_twisted_whose_transport_looks_otherwise_gets_its_own_buffered_write(
+    installed, pair, monkeypatch
+):
+    server, client = pair
+    connection, reactor = _connection(server, WebsocketProtocol())
+
+    def changed(connection, data):
+        raise AttributeError("'Connection' object has no attribute '_tempDataLen'")
+
+    monkeypatch.setattr(daphne_writes, "_immediate", changed)
+    connection.write(b"frame")
+
+    assert reactor.writers == [connection]
+    assert connection._tempDataBuffer == [b"frame"]
