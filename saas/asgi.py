@@ -3,7 +3,6 @@ Channels with the tenant resolved by our own middleware."""
 
 import gc
 import os
-import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
 
@@ -42,9 +41,9 @@ if not settings.TESTING:
     gc.freeze()
     gc.set_threshold(10_000, 20, 100)
 
-# Served by daphne (its server module installs Twisted's reactor before it loads this
-# one): websocket frames are sent when written, not on the loop's next turn.
-if "daphne.server" in sys.modules:
-    from saas.daphne_writes import install as daphne_writes_install
+# Under daphne, websocket frames are sent when written, not on the loop's next turn
+# (saas/daphne_writes.py). Only daphne serves through Twisted's transports: under
+# another server this changes nothing.
+from saas.daphne_writes import install as daphne_writes_install  # noqa: E402
 
-    daphne_writes_install()
+daphne_writes_install()

@@ -7,49 +7,44 @@ writable, then unregisters it (another ``epoll_ctl``). A live event to 1,000 soc
 they were a quarter of its CPU (py-spy: ``doWrite``, ``add_writer``/``remove_writer``).
 
 ``install()`` makes ``write`` on a websocket connection try the send first when nothing
-is waiting in the buffers, as asyncio's own transports do. Whatever the socket does
-not take at once (a slow reader, a full send buffer) goes through Twisted's buffer as
-before, after what was sent, so the order of bytes is kept.
+is waiting in Twisted's buffers, as asyncio's own transports do. Whatever the socket
+does not take at once (a slow reader, a full send buffer) goes through Twisted's buffer
+as before, after what was sent, so the order of bytes is kept.
 
-Only websocket connections, which autobahn configures without Nagle's algorithm
-(``tcpNoDelay``, on by default) and writes a frame at a time; the option is applied to
-the socket here, before the first direct send (autobahn's Twisted protocol tries to
-before it has copied its options, so the socket kept Nagle). Two frames sent in a row
-then leave as they are written instead of the second waiting for the first one's
-acknowledgement. HTTP responses, written in parts, and TLS connections keep Twisted's
-path.
+Only autobahn's websocket connections (daphne's ``WebSocketProtocol``), which write a
+frame at a time on sockets without Nagle's algorithm (Twisted's ``HTTPChannel`` sets
+``TCP_NODELAY`` on every connection daphne accepts, before the upgrade). HTTP
+responses, TLS, a connection that is closing or aborting, and one with a pull
+producer (which Twisted asks for more only from its deferred write) keep Twisted's path.
 
 There is no extension point for this in daphne or Twisted, so it replaces
-``twisted.internet.tcp.Connection.write``; ``saas.asgi`` installs it when daphne serves
-the application.
+``twisted.internet.tcp.Connection.write``; ``saas.asgi`` installs it. Only daphne
+serves through Twisted's transports: under another server it changes nothing.
 """
 
 from __future__ import annotations
 
 
-def _immediate(connection, data) -> bytes:
-    """Send what the socket takes now; the bytes it did not take."""
-    protocol = connection.protocol
-    if (
-        not data
-        or connection.TLS
-        or not connection.connected
-        or connection._writeDisconnected
-        or connection._tempDataLen
-        or connection.offset != len(connection.dataBuffer)
-        or not getattr(protocol, "tcpNoDelay", False)  # autobahn's websocket protocols
-    ):
-        return data
-    if not getattr(connection, "_sends_at_once", False):
-        connection.setTcpNoDelay(True)
-        connection._sends_at_once = True
-    sent = connection.writeSomeData(data)
-    if not isinstance(sent, int):  # the connection is lost: Twisted's path reports it
-        return data
-    return data[sent:]
+def _sends_now(connection, data, websocket_protocol: type) -> bool:
+    """Whether ``data`` may go straight to the socket: a websocket frame with nothing
+    queued before it, on a connection that is open and not being closed."""
+    return (
+        type(data) is bytes
+        and bool(data)
+        and isinstance(connection.protocol, websocket_protocol)
+        and not connection.TLS
+        and bool(connection.connected)
+        and not connection.disconnecting
+        and not connection._aborting
+        and not connection._writeDisconnected
+        and not connection._tempDataLen
+        and connection.offset == len(connection.dataBuffer)
+        and (connection.producer is None or connection.streamingProducer)
+    )
 
 
 def install() -> None:
+    from autobahn.twisted.websocket import WebSocketServerProtocol
     from twisted.internet import tcp
 
     if getattr(tcp.Connection.write, "immediate", False):
@@ -58,11 +53,15 @@ def install() -> None:
 
     def write(self, data):
         try:
-            rest = _immediate(self, data)
+            now = _sends_now(self, data, WebSocketServerProtocol)
         except AttributeError:  # a Twisted whose transports look otherwise: its own path
-            rest = data
-        if rest:
-            buffered_write(self, rest)
+            now = False
+        if now:
+            sent = self.writeSomeData(data)
+            if isinstance(sent, int):  # else the connection is lost: Twisted reports it
+                data = data[sent:]
+        if data:
+            buffered_write(self, data)
 
     write.immediate = True
     tcp.Connection.write = write

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import tcp
 
 from saas import daphne_writes
@@ -21,12 +22,8 @@ class FakeReactor:
         pass
 
 
-class WebsocketProtocol:
-    tcpNoDelay = True  # noqa: N815 - autobahn's option, copied onto its protocols
-
-
 class HttpProtocol:
-    pass
+    """Not a websocket: what daphne's HTTP channel is to the transport."""
 
 
 @pytest.fixture
@@ -35,7 +32,6 @@ def installed(monkeypatch):
     daphne_writes.install()
     daphne_writes.install()  # a second call changes nothing
     assert tcp.Connection.write.immediate
-    return tcp.Connection.write
 
 
 @pytest.fixture
@@ -53,75 +49,111 @@ def pair():
     client.close()
 
 
-def _connection(sock: socket.socket, protocol) -> tuple[tcp.Connection, FakeReactor]:
+def _connection(sock: socket.socket, protocol=None) -> tuple[tcp.Connection, FakeReactor]:
     reactor = FakeReactor()
-    connection = tcp.Connection(sock, protocol, reactor)
+    connection = tcp.Connection(sock, protocol or WebSocketProtocol(), reactor)
     connection.connected = 1
     return connection, reactor
 
 
-def test_a_websocket_frame_is_sent_at_once_without_nagle(installed, pair):
+def _receive(client: socket.socket, size: int) -> bytes:
+    received = b""
+    while len(received) < size:
+        received += client.recv(size - len(received))
+    return received
+
+
+def test_a_websocket_frame_is_sent_at_once(installed, pair):
     server, client = pair
-    connection, reactor = _connection(server, WebsocketProtocol())
+    connection, reactor = _connection(server)
 
     connection.write(b"frame one")
     connection.write(b"frame two")
 
     assert reactor.writers == []  # no writer registered: nothing waits for the loop
-    assert server.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-    received = b""
-    while len(received) < 18:
-        received += client.recv(100)
-    assert received == b"frame oneframe two"
+    assert _receive(client, 18) == b"frame oneframe two"
 
 
-def test_http_keeps_twisteds_buffered_write(installed, pair):
+def test_without_the_patch_the_frame_waits_for_the_loop(pair):
     server, client = pair
-    connection, reactor = _connection(server, HttpProtocol())
+    connection, reactor = _connection(server)
 
-    connection.write(b"HTTP/1.1 200 OK\r\n")
+    connection.write(b"frame")
 
-    assert reactor.writers == [connection]  # sent when the loop says writable
-    assert connection._tempDataBuffer == [b"HTTP/1.1 200 OK\r\n"]
-    assert not server.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert reactor.writers == [connection] and connection._tempDataBuffer == [b"frame"]
 
 
-def test_what_the_socket_does_not_take_is_buffered_in_order(installed, pair):
+@pytest.mark.parametrize(
+    "state",
+    [
+        "http",
+        "closing",
+        "aborting",
+        "half-closed",
+        "pull producer",
+    ],
+)
+def test_other_connections_keep_twisteds_buffered_write(installed, pair, state):
+    server, client = pair
+    connection, reactor = _connection(server, HttpProtocol() if state == "http" else None)
+    if state == "closing":
+        connection.disconnecting = True
+    elif state == "aborting":
+        connection._aborting = True
+    elif state == "half-closed":
+        connection._writeDisconnected = True
+    elif state == "pull producer":
+        connection.producer, connection.streamingProducer = object(), False
+
+    connection.write(b"bytes")
+
+    if state == "half-closed":  # Twisted drops what is written after a half-close
+        assert connection._tempDataLen == 0
+    else:
+        assert reactor.writers == [connection] and connection._tempDataBuffer == [b"bytes"]
+
+
+def test_what_the_socket_does_not_take_goes_out_after_in_order(installed, pair):
     server, client = pair
     server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    connection, reactor = _connection(server, WebsocketProtocol())
+    connection, reactor = _connection(server)
     big = bytes(range(256)) * 8192  # 2 MiB: more than the socket takes at once
 
+    def drain(received: bytearray) -> None:  # what has arrived, without waiting
+        client.setblocking(False)
+        try:
+            while chunk := client.recv(1 << 20):
+                received += chunk
+        except BlockingIOError:
+            pass
+        finally:
+            client.settimeout(5)
+
     connection.write(big)
-    pending = connection._tempDataLen
-    connection.write(b"after")  # must queue behind the rest, not jump ahead
+    assert 0 < connection._tempDataLen < len(big) and reactor.writers
+    received = bytearray(client.recv(65536))
+    connection.doWrite()  # part of the rest, as the loop would: dataBuffer half sent
+    assert connection.offset < len(connection.dataBuffer)
+    drain(received)  # the socket could take more now, but Twisted still holds some
+    connection.write(b"after")  # must queue behind that rest, not jump ahead
+    while connection.offset < len(connection.dataBuffer) or connection._tempDataLen:
+        drain(received)
+        connection.doWrite()
+    received += _receive(client, len(big) + 5 - len(received))
 
-    assert 0 < pending < len(big)
-    assert reactor.writers and connection._tempDataLen == pending + len(b"after")
-    sent = len(big) - pending
-    assert b"".join(connection._tempDataBuffer) == big[sent:] + b"after"
-
-
-def test_a_lost_connection_is_left_to_twisted(installed, pair):
-    server, client = pair
-    connection, reactor = _connection(server, WebsocketProtocol())
-    connection.connected = 0
-
-    connection.write(b"late frame")  # Twisted's write drops it, as before
-
-    assert reactor.writers == [] and connection._tempDataLen == 0
+    assert bytes(received) == big + b"after"
 
 
 def test_a_twisted_whose_transport_looks_otherwise_gets_its_own_buffered_write(
     installed, pair, monkeypatch
 ):
     server, client = pair
-    connection, reactor = _connection(server, WebsocketProtocol())
+    connection, reactor = _connection(server)
 
-    def changed(connection, data):
+    def changed(*args):
         raise AttributeError("'Connection' object has no attribute '_tempDataLen'")
 
-    monkeypatch.setattr(daphne_writes, "_immediate", changed)
+    monkeypatch.setattr(daphne_writes, "_sends_now", changed)
     connection.write(b"frame")
 
     assert reactor.writers == [connection]
