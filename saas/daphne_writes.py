@@ -64,4 +64,5 @@ def install() -> None:
             buffered_write(self, data)
 
     write.immediate = True
+    write.buffered = buffered_write  # Twisted's own
     tcp.Connection.write = write

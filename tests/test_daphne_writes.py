@@ -74,7 +74,10 @@ def test_a_websocket_frame_is_sent_at_once(installed, pair):
     assert _receive(client, 18) == b"frame oneframe two"
 
 
-def test_without_the_patch_the_frame_waits_for_the_loop(pair):
+def test_without_the_patch_the_frame_waits_for_the_loop(pair, monkeypatch):
+    # Importing saas.asgi (other tests do) installs it in this process: undo that here.
+    original = getattr(tcp.Connection.write, "buffered", tcp.Connection.write)
+    monkeypatch.setattr(tcp.Connection, "write", original)
     server, client = pair
     connection, reactor = _connection(server)
 
