@@ -36,11 +36,13 @@ logger = logging.getLogger(__name__)
 
 
 TICK_SECONDS = 0.02
-# ... and at least this per socket of the group: a send costs daphne some 40 us of CPU
-# (autobahn's frame, Twisted's write; py-spy under bench/realtime.py), so a group of
-# 1,000 sockets waits 50 ms between deliveries and its sends take at most about half
-# the process. Its readers get fewer, fuller frames; a lone event still leaves at once.
-TICK_PER_SOCKET_SECONDS = 0.00005
+# ... and at least this many times as long as its last delivery's sends took. A send
+# costs daphne some 15-40 us of CPU (autobahn's frame, the write; py-spy under
+# bench/realtime.py), so a group of 1,000 sockets takes 15-40 ms a delivery: measured,
+# not assumed, the spacing follows the machine's speed, and a busy group's sends take at
+# most about half the process, however fast or slow it runs. Its readers get fewer,
+# fuller frames; a lone event still leaves at once.
+SEND_SPACING = 2.0
 
 
 class Member(Protocol):
@@ -80,7 +82,7 @@ class EventBatch(list):
 
 
 class _Group:
-    __slots__ = ("channel", "members", "task", "buffer", "flusher", "delivered_at")
+    __slots__ = ("channel", "members", "task", "buffer", "flusher", "next_at")
 
     def __init__(self) -> None:
         self.channel: str | None = None  # set once the layer has given one
@@ -88,7 +90,7 @@ class _Group:
         self.task: asyncio.Task | None = None
         self.buffer: list[dict[str, Any]] = []
         self.flusher: asyncio.Task | None = None
-        self.delivered_at = float("-inf")
+        self.next_at = float("-inf")  # the group's next delivery starts no sooner
 
 
 class Hub:
@@ -150,16 +152,17 @@ class Hub:
         loop = asyncio.get_running_loop()
         try:
             while group.buffer:
-                tick = max(self.tick, len(group.members) * TICK_PER_SOCKET_SECONDS)
-                wait = group.delivered_at + tick - loop.time()
+                wait = group.next_at - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 batch, group.buffer = group.buffer, []
+                started = loop.time()
                 try:
                     await self._deliver(name, group, batch)
                 except Exception:  # a bad message must not stop the group's deliveries
                     logger.warning("live group %s: a delivery failed", name, exc_info=True)
-                group.delivered_at = loop.time()
+                took = loop.time() - started
+                group.next_at = started + max(self.tick, took * SEND_SPACING)
         finally:
             group.flusher = None
 

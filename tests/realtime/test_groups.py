@@ -215,39 +215,47 @@ async def test_a_lone_event_leaves_at_once_and_a_busy_tick_goes_out_as_one_frame
 
 
 @pytest.mark.asyncio
-async def test_a_large_groups_deliveries_are_spaced_by_its_size(monkeypatch):
-    """Each send costs the server CPU: a big group waits longer between frames (and gets
-    fuller ones) so that its sends cannot take the whole process."""
+async def test_a_groups_deliveries_are_spaced_by_how_long_its_sends_take():
+    """Each send costs the server CPU: a group whose sends take long (a big group, a
+    slow machine) waits SEND_SPACING times that before its next frame (and sends fuller
+    ones), so that its sends cannot take the whole process; a quick one keeps its tick."""
     import asyncio
+    import time
 
-    from realtime import hub as hub_module
-    from realtime.hub import Hub
+    from realtime.hub import SEND_SPACING, Hub
 
     class Member:
-        def __init__(self):
+        def __init__(self, cost: float):
+            self.cost = cost
             self.at: list[float] = []
+            self.ids: list[int] = []
 
         async def hub_dispatch_events(self, messages, text):
             self.at.append(asyncio.get_running_loop().time())
+            self.ids += [m["id"] for m in messages]
+            time.sleep(self.cost)  # the CPU a real send takes, holding the loop
 
-    monkeypatch.setattr(hub_module, "TICK_PER_SOCKET_SECONDS", 0.001)
+    async def load(group: str, members: list[Member], events: int, every: float) -> None:
+        for member in members:
+            await hub.join(group, member)
+        for event_id in range(1, events + 1):
+            await layer.group_send(group, _event(event_id))
+            await asyncio.sleep(every)
+        await asyncio.sleep(0.4)
+
     layer = _QueueLayer()
     hub = Hub(layer, tick=0.01)
-    small, large = [Member()], [Member() for _ in range(100)]  # ticks: 10 ms, 100 ms
-    for member in small:
-        await hub.join("t.alpha.small", member)
-    for member in large:
-        await hub.join("t.alpha.large", member)
+    quick = [Member(0.0)]
+    await load("t.alpha.quick", quick, events=6, every=0.03)
+    assert quick[0].ids == [1, 2, 3, 4, 5, 6] and len(quick[0].at) == 6  # each alone
 
-    for event_id in range(1, 7):  # an event every 30 ms for 150 ms
-        await layer.group_send("t.alpha.small", _event(event_id))
-        await layer.group_send("t.alpha.large", _event(event_id))
-        await asyncio.sleep(0.03)
-    await asyncio.sleep(0.25)
-
-    assert len(small[0].at) == 6  # each event alone: 30 ms apart is more than its tick
-    gaps = [b - a for a, b in zip(large[0].at, large[0].at[1:], strict=False)]
-    assert 2 <= len(large[0].at) <= 3 and min(gaps) >= 0.095
+    slow = [Member(0.001) for _ in range(50)]  # 50 ms a delivery: next one 100 ms on
+    await load("t.alpha.slow", slow, events=15, every=0.02)
+    assert all(member.ids == list(range(1, 16)) for member in slow)  # nothing lost
+    starts = slow[0].at
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.05 * SEND_SPACING * 0.95
+    assert 2 <= len(starts) <= 8  # fewer, fuller frames than the 15 events
 
 
 @pytest.mark.asyncio
