@@ -321,7 +321,10 @@ class _Lookups:
         wanted = {p.category for p in payloads if p.category is not None}
         self.categories = {c.pk: c for c in Category.objects.filter(pk__in=wanted)}
         emails = {(p.requester_email or "").strip().lower() for p in payloads}
-        self.people = {u.email.lower(): u for u in User.objects.filter(email__in=emails - {""})}
+        self.people = {
+            u.email.lower(): u
+            for u in User.objects.select_related("customer_profile").filter(email__in=emails - {""})
+        }
 
     def department(self, value: str) -> Department:
         if self.departments is None:
@@ -341,7 +344,8 @@ class _Lookups:
 
     def person(self, email: str) -> User | None:
         if self.people is None:
-            return User.objects.filter(email=email).first()
+            # The profile (their organisation) comes along: the ticket row needs it.
+            return User.objects.select_related("customer_profile").filter(email=email).first()
         return self.people.get(email)
 
 

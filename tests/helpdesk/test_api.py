@@ -78,6 +78,33 @@ def test_an_integration_creates_reads_lists_and_updates_a_ticket(api, people):
     assert body["assignee"]["email"] == "agent@alpha.test"
 
 
+def test_an_integrations_ticket_for_a_known_customer_carries_their_organisation(api, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpdesk.models import CustomerProfile, Organisation
+
+    acme = Organisation.objects.create(name="Acme")
+    CustomerProfile.objects.update_or_create(
+        user=people["customer"], defaults={"organisation": acme}
+    )
+    known = {**NEW, "requester_email": "Customer@Alpha.test"}
+
+    with CaptureQueriesContext(connection) as queries:
+        created = api("post", "/tickets", body=known)
+        batch = api("post", "/tickets/batch", body={"tickets": [known, NEW]})
+
+    assert created.status_code == 201 and batch.status_code == 201, batch.content
+    references = [created.json()["reference"], *(t["reference"] for t in batch.json()["items"])]
+    tickets = {t.reference: t for t in Ticket.objects.filter(reference__in=references)}
+    assert [tickets[r].organisation_id for r in references] == [acme.pk, acme.pk, None]
+    assert tickets[references[0]].requester_id == people["customer"].pk
+    # The profile is read with the person, not by a query of its own.
+    assert not [
+        q for q in queries.captured_queries if 'FROM "helpdesk_customerprofile"' in q["sql"]
+    ]
+
+
 def test_replies_and_notes_through_the_api(api, new_ticket):
     ticket = new_ticket()
 
