@@ -184,6 +184,15 @@ def in_public():
 
 
 @pytest.fixture
+def capture_realtime_events(tenants):
+    """The events published during the test: ``take()`` gives the newest, with tenant and
+    audiences (tests/fixtures/realtime.py)."""
+    from tests.fixtures.realtime import EventCapture
+
+    return EventCapture([tenant.schema_name for tenant in tenants.values()])
+
+
+@pytest.fixture
 def smtp(settings):
     """Send this test's mail over real SMTP to a local server and read what arrived."""
     from tests.fixtures.smtp import SMTPServer

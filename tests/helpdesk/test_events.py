@@ -6,13 +6,14 @@ from realtime.models import Event
 
 
 def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
-    in_alpha, people, new_ticket, billing
+    in_alpha, alpha, people, new_ticket, billing, capture_realtime_events
 ):
-    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    events = capture_realtime_events
 
     def emitted():
-        rows = Event.objects.filter(pk__gt=start).order_by("pk")
-        return [(e.payload["type"], e.audiences) for e in rows]
+        taken = events.take()
+        assert {e.schema_name for e in taken} <= {alpha.schema_name}  # never another tenant
+        return [(e.type, list(e.audiences)) for e in taken]
 
     ticket = new_ticket()
     t = ticket.pk
@@ -23,29 +24,48 @@ def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
         ("ticket.updated", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
     ]
 
-    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
     services.ticket_reply(ticket=ticket, author=people["agent"], body_text="n", internal=True)
-    assert [name for name, _ in emitted()] == ["message.created", "ticket.updated"]
-    assert all(f"user.{customer}.portal" not in audiences for _, audiences in emitted())
+    internal = emitted()
+    assert [name for name, _ in internal] == ["message.created", "ticket.updated"]
+    assert all(f"user.{customer}.portal" not in audiences for _, audiences in internal)
+    assert all(f"ticket.{t}.public" not in audiences for _, audiences in internal)
 
-    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    services.ticket_reply(ticket=ticket, author=people["agent"], body_text="p")
+    staff = sorted(["managers", f"dept.{dept}", f"ticket.{t}"])
+    assert emitted() == [
+        ("message.created",
+         sorted([*staff, f"ticket.{t}.public", f"user.{customer}.portal"])),
+        ("ticket.updated", staff),
+        ("ticket.updated", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
+    ]  # fmt: skip
+
     services.ticket_assign(ticket=ticket, actor=people["agent"], assignee=people["agent"])
     assert emitted() == [
         ("ticket.assigned",
          sorted(["managers", f"dept.{dept}", f"ticket.{t}", f"user.{people['agent'].pk}"])),
     ]  # fmt: skip
 
-    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
     services.ticket_transfer(ticket=ticket, actor=people["agent"], department=billing)
     ((name, audiences),) = emitted()
     assert name == "ticket.updated"
     assert {f"dept.{dept}", f"dept.{billing.pk}", f"user.{people['agent'].pk}"} <= set(audiences)
 
-    start = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
     services.ticket_update(
         ticket=ticket, actor=people["manager"], status=TicketStatus.objects.get(key="resolved")
     )
     assert [name for name, _ in emitted()] == ["ticket.updated", "ticket.updated"]
+
+
+def test_a_tenants_services_log_their_events_in_that_tenant_only(
+    alpha, bravo, capture_realtime_events
+):
+    from tests.fixtures.tickets import ticket_with_upload
+
+    ticket_with_upload(bravo, name="a.txt", content=b"hello")
+
+    taken = capture_realtime_events.take()
+    assert [e.type for e in taken] == ["ticket.created", "ticket.updated"]
+    assert {e.schema_name for e in taken} == {bravo.schema_name}
 
 
 def test_redis_down_loses_no_ticket_and_no_event(
