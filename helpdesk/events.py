@@ -64,6 +64,7 @@ class MessagePayload(TypedDict):
     from_staff: bool
     body_html: str
     created_at: str
+    mentions: list[int]  # agents an internal note @mentions (a public message: none)
 
 
 class MessageEventPayload(TypedDict):
@@ -190,6 +191,7 @@ def message_created(ticket: Ticket, message: Message) -> None:
             "from_staff": message.from_staff,
             "body_html": message.body_html,
             "created_at": message.created_at.isoformat(),
+            "mentions": list(message.mentions) if message.kind == MessageKind.INTERNAL else [],
         },
     }
     audiences = staff_audiences(ticket)

@@ -275,15 +275,52 @@
     tbody.insertBefore(row, tbody.firstChild);
   }
 
-  // Browser notifications and sound are opt-in (a button on the desk asks for permission).
+  // Notifications: a ticket landed in one of the agent's departments, was assigned to
+  // them, got a customer's reply, or a note mentions them. Shown in the page (the newest
+  // few, each linking to its ticket); with the page in the background also as a browser
+  // notification and a sound, which are opt-in (a button on the desk asks for permission).
+  var notices = document.getElementById("live-notices");
+  var MAX_NOTICES = 5;
+  function noticeKind(event, ticket, me) {
+    if (event.type === "ticket.created") return "new";
+    if (event.type === "ticket.assigned" && ticket.assignee_id === me) return "assigned";
+    if (event.type === "message.created" && event.message) {
+      if ((event.message.mentions || []).indexOf(me) >= 0) return "mention";
+      if (!event.message.from_staff) return "reply";
+    }
+    return "";
+  }
+
+  function showNotice(label, reference, detail) {
+    if (!notices) return;
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = "/desk/tickets/" + encodeURIComponent(reference) + "/";
+    link.textContent = label + " · " + reference + (detail ? " · " + detail : "");
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "×";
+    close.setAttribute("aria-label", notices.dataset.dismiss || "Dismiss");
+    close.addEventListener("click", function () { item.remove(); });
+    item.appendChild(link);
+    item.appendChild(close);
+    notices.insertBefore(item, notices.firstChild);
+    while (notices.children.length > MAX_NOTICES) notices.lastChild.remove();
+  }
+
   function notify(event) {
-    if (mode !== "desk" || document.hasFocus()) return;
+    if (mode !== "desk") return;
     var me = parseInt(body.dataset.userId || "0", 10);
-    var ticket = event.ticket || {};
-    var mine = event.type === "ticket.assigned" && ticket.assignee_id === me;
-    if (event.type !== "ticket.created" && !mine && event.type !== "message.created") return;
+    var ticket = typeof event.ticket === "object" && event.ticket ? event.ticket : {};
+    var reference = ticket.reference || (typeof event.ticket === "string" ? event.ticket : "");
+    var kind = noticeKind(event, ticket, me);
+    if (!kind || !reference || reference === watch) return; // that page shows it already
+    var label = (notices && notices.dataset[kind]) || kind;
+    var detail = ticket.subject || (event.message && event.message.author_name) || "";
+    showNotice(label, reference, detail);
+    if (document.hasFocus()) return;
     if (window.Notification && Notification.permission === "granted") {
-      new Notification(ticket.subject || (ticket.reference || event.ticket), { tag: String(event.ticket && (ticket.reference || event.ticket)) });
+      new Notification(label + " · " + reference, { body: detail, tag: kind + ":" + reference });
     }
     if (localStorage.getItem("live:sound") === "on") beep();
   }

@@ -143,8 +143,14 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(
         agent.locator('[data-count="open"]'), "the open queue's badge must move live"
     ).to_have_text(str(int(open_before) + 1), timeout=LIVE_TIMEOUT_MS)
+    notice = agent.locator("#live-notices li").filter(has_text=code)
+    expect(notice, "a ticket landing in the agent's department is announced").to_have_count(1)
+    expect(notice.get_by_role("link")).to_have_text(f"New ticket · {code} · {subject}")
+    expect(notice.get_by_role("link")).to_have_attribute("href", f"/desk/tickets/{code}/")
     assert_not_reloaded(agent, "desk queue")
     agent.screenshot(path=str(site.artifacts / "live-1-agent-queue.png"), full_page=True)
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_have_count(0)
 
     # --- the customer keeps their ticket open --------------------------------------------
     since = customer_socket.mark()
@@ -211,6 +217,8 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
         incoming, "the customer's reply must appear live on the agent's open ticket page"
     ).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
     expect(incoming).to_contain_text("Alpha Corp Customer")
+    # The page shows the reply itself: no notice about the ticket the agent has open.
+    expect(agent.locator("#live-notices li").filter(has_text=code)).to_have_count(0)
     assert_not_reloaded(agent, "agent ticket page")
     agent.screenshot(path=str(site.artifacts / "live-3-agent-sees-customer.png"), full_page=True)
 

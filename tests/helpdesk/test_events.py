@@ -56,6 +56,23 @@ def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
     assert [name for name, _ in emitted()] == ["ticket.updated", "ticket.updated"]
 
 
+def test_a_notes_event_names_the_agents_it_mentions_for_their_notification(
+    in_alpha, people, new_ticket, capture_realtime_events
+):
+    ticket = new_ticket()
+    capture_realtime_events.take()
+    manager = people["manager"]
+
+    services.ticket_reply(
+        ticket=ticket, author=people["agent"], body_text=f"@{manager.email} look", internal=True
+    )
+    services.ticket_reply(ticket=ticket, author=people["agent"], body_text=f"@{manager.email}")
+
+    note, reply = (e for e in capture_realtime_events.take() if e.type == "message.created")
+    assert note.payload["message"]["mentions"] == [manager.pk]
+    assert reply.payload["message"]["mentions"] == []  # only notes mention
+
+
 def test_a_tenants_services_log_their_events_in_that_tenant_only(
     alpha, bravo, capture_realtime_events
 ):
