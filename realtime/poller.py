@@ -13,9 +13,10 @@ Commits are not in id order: a transaction holding id 10 can commit after the on
 holding 11. The poller remembers the ids it skipped over ("gaps") and looks for them
 again until GAP_WAIT_S has passed (a rolled-back transaction's id never appears), so a
 late commit is still delivered live: in every read for GAP_FRESH_S (a gap is almost
-always a commit a few milliseconds behind), then in the interval's full reads only. Ids
-that never come (deleted rows, a rolled-back import: thousands at once) would otherwise
-be asked for in every read for ten seconds, at 80 reads a second under load.
+always a commit a few milliseconds behind), then in at most one read every
+GAP_OLD_EVERY_S (and the interval's full reads). Ids that never come (deleted rows, a
+rolled-back import: thousands at once) would otherwise be asked for in every read for
+ten seconds, at 80 reads a second under load.
 
 Events this process delivered itself (a request served here, through the in-memory
 layer) are skipped, not sent twice; consumers also drop ids they already sent.
@@ -46,8 +47,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "realtime_events"
 # How long an id skipped over may still turn up (a transaction that commits late).
 GAP_WAIT_S = 10.0
-# ... asked for in every read while this young, then only in the interval's full reads.
+# ... asked for in every read while this young, then in one read every GAP_OLD_EVERY_S.
 GAP_FRESH_S = 1.0
+GAP_OLD_EVERY_S = 0.1
 MAX_GAPS = 5000
 BATCH = 1000
 # The least time between two reads of the log (the hub's own tick is 20 ms).
@@ -60,6 +62,7 @@ class _Log:
 
     high: int  # the highest id seen
     gaps: dict[int, float] = field(default_factory=dict)  # id skipped over -> when
+    old_gaps_read: float = 0.0  # when a read last asked for every gap
     local: set[int] = field(default_factory=set)  # ids this process delivers itself
 
 
@@ -152,8 +155,9 @@ async def poll_once(schemas: set[str] | None = None) -> int:
     """Deliver every logged event this process has not seen yet; returns a count. A
     tenant whose read came back full (BATCH rows) is woken again for the rest.
 
-    ``schemas`` given (the tenants a notification named), only gaps younger than
-    GAP_FRESH_S are looked for; the full read (every watched tenant) looks for all."""
+    ``schemas`` given (the tenants a notification named), gaps older than GAP_FRESH_S
+    are looked for once every GAP_OLD_EVERY_S; the full read (every watched tenant) looks
+    for all of them."""
     delivered = 0
     for schema_name in list(_sockets if schemas is None else schemas):
         log = _logs.get(schema_name)
@@ -173,11 +177,11 @@ async def _poll_schema(schema_name: str, log: _Log, *, every_gap: bool = True) -
     for gap, since in list(log.gaps.items()):
         if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
             del log.gaps[gap]
-    wanted = sorted(
-        log.gaps
-        if every_gap
-        else (g for g, since in log.gaps.items() if now - since <= GAP_FRESH_S)
-    )
+    if every_gap or now - log.old_gaps_read >= GAP_OLD_EVERY_S:
+        wanted = sorted(log.gaps)
+        log.old_gaps_read = now
+    else:
+        wanted = sorted(g for g, since in log.gaps.items() if now - since <= GAP_FRESH_S)
     rows = await db_call(_events_after)(schema_name, log.high, wanted)
     if len(rows) >= BATCH:
         _woken.add(schema_name)

@@ -257,6 +257,44 @@ async def test_a_groups_deliveries_are_spaced_by_how_long_its_sends_take():
     assert min(gaps) >= 0.05 * SEND_SPACING * 0.95
     assert 2 <= len(starts) <= 8  # fewer, fuller frames than the 15 events
 
+    # After a quiet spell a lone event leaves at once, however slow the last delivery was.
+    sent_at = asyncio.get_running_loop().time()
+    await layer.group_send("t.alpha.slow", _event(16))
+    await asyncio.sleep(0.01)
+    assert all(member.ids[-1] == 16 for member in slow)
+    assert min(member.at[-1] for member in slow) - sent_at < 0.01  # the first send at once
+
+
+@pytest.mark.asyncio
+async def test_a_groups_spacing_has_a_ceiling_so_a_slow_delivery_cannot_feed_on_itself():
+    """A delivery of 150 ms would space the next by 300 ms; capped, a busy group's
+    deliveries follow each other instead of leaving the loop idle as the backlog grows."""
+    import asyncio
+    import time
+
+    from realtime.hub import MAX_SPACING_SECONDS, Hub
+
+    class Member:
+        def __init__(self):
+            self.at: list[float] = []
+
+        async def hub_dispatch_events(self, messages, text):
+            self.at.append(asyncio.get_running_loop().time())
+            time.sleep(0.15)
+
+    layer = _QueueLayer()
+    hub = Hub(layer, tick=0.01)
+    member = Member()
+    await hub.join("t.alpha.slow", member)
+    await layer.group_send("t.alpha.slow", _event(1))
+    await asyncio.sleep(0.01)  # the first delivery starts (and holds the loop 150 ms)
+    await layer.group_send("t.alpha.slow", _event(2))
+    await asyncio.sleep(0.5)
+
+    assert len(member.at) == 2
+    assert MAX_SPACING_SECONDS < 0.15
+    assert member.at[1] - member.at[0] < 0.25  # uncapped: 2 x 150 ms
+
 
 @pytest.mark.asyncio
 async def test_a_socket_sends_an_event_it_heard_from_two_groups_once():

@@ -63,11 +63,14 @@ async def test_a_notifications_read_asks_only_for_young_gaps_the_full_read_for_a
     await poller.poll_once()  # 11 skipped over
     await poller.poll_once({"t_x"})  # a notification's read: 11 is young, asked for
     monkeypatch.setattr(poller, "GAP_FRESH_S", -1.0)
-    await poller.poll_once({"t_x"})  # no longer young: not in a notification's read
+    await poller.poll_once({"t_x"})  # no longer young: not in a notification's read...
+    monkeypatch.setattr(poller, "GAP_OLD_EVERY_S", 0.0)
+    await poller.poll_once({"t_x"})  # ... but in one every GAP_OLD_EVERY_S
+    monkeypatch.setattr(poller, "GAP_OLD_EVERY_S", 60.0)
     found[:] = [(11, ["dept.1"], {})]  # committed very late
     await poller.poll_once()  # the interval's full read
 
-    assert asked == [(10, []), (12, [11]), (12, []), (12, [11])]
+    assert asked == [(10, []), (12, [11]), (12, []), (12, [11]), (12, [11])]
     assert [event_id for _, event_id in sent] == [12, 11]
     assert poller._logs["t_x"].gaps == {}
 
