@@ -167,7 +167,7 @@ class Hub:
                 except Exception:  # a bad message must not stop the group's deliveries
                     logger.warning("live group %s: a delivery failed", name, exc_info=True)
                 took = loop.time() - started
-                spacing = min(max(self.tick, took * SEND_SPACING), MAX_SPACING_SECONDS)
+                spacing = max(self.tick, min(took * SEND_SPACING, MAX_SPACING_SECONDS))
                 group.next_at = started + spacing
         finally:
             group.flusher = None
