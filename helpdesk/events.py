@@ -13,7 +13,7 @@ from typing import Any, Literal, TypedDict
 from django.db import connection
 
 from helpdesk.models import Message, MessageKind, Ticket
-from realtime.publish import publish_many_on_commit, publish_on_commit
+from realtime.publish import publish_many_on_commit
 
 VERSION = 1
 
@@ -64,14 +64,30 @@ class MessagePayload(TypedDict):
     from_staff: bool
     body_html: str
     created_at: str
+
+
+class StaffMessagePayload(MessagePayload):
     mentions: list[int]  # agents an internal note @mentions (a public message: none)
 
 
 class MessageEventPayload(TypedDict):
+    """What a customer's socket gets of a public message."""
+
     type: Literal["message.created"]
     v: int
     ticket: str
     message: MessagePayload
+
+
+class StaffMessageEventPayload(TypedDict):
+    """What agents get: also whose ticket it is, for their notifications."""
+
+    type: Literal["message.created"]
+    v: int
+    ticket: str
+    message: StaffMessagePayload
+    department_id: int
+    assignee_id: int | None
 
 
 # --- audiences ------------------------------------------------------------------------
@@ -180,21 +196,32 @@ def tickets_created(tickets: Sequence[Ticket]) -> None:
 
 
 def message_created(ticket: Ticket, message: Message) -> None:
-    payload: MessageEventPayload = {
+    """One event for the agents and, for a public message, one for the customer: the
+    customer's carries nothing of the desk (mentions, department, assignee)."""
+    shown: MessagePayload = {
+        "id": message.pk,
+        "kind": message.kind,
+        "author_name": message.author_name or message.author_email,
+        "from_staff": message.from_staff,
+        "body_html": message.body_html,
+        "created_at": message.created_at.isoformat(),
+    }
+    internal = message.kind == MessageKind.INTERNAL
+    staff: StaffMessageEventPayload = {
         "type": "message.created",
         "v": VERSION,
         "ticket": ticket.reference,
-        "message": {
-            "id": message.pk,
-            "kind": message.kind,
-            "author_name": message.author_name or message.author_email,
-            "from_staff": message.from_staff,
-            "body_html": message.body_html,
-            "created_at": message.created_at.isoformat(),
-            "mentions": list(message.mentions) if message.kind == MessageKind.INTERNAL else [],
-        },
+        "message": {**shown, "mentions": list(message.mentions) if internal else []},
+        "department_id": ticket.department_id,
+        "assignee_id": ticket.assignee_id,
     }
-    audiences = staff_audiences(ticket)
-    if message.kind == MessageKind.PUBLIC:
-        audiences += public_audiences(ticket)
-    publish_on_commit(schema_name=connection.schema_name, audiences=audiences, event=payload)
+    batch: Batch = [(staff_audiences(ticket), staff)]
+    if not internal:
+        public: MessageEventPayload = {
+            "type": "message.created",
+            "v": VERSION,
+            "ticket": ticket.reference,
+            "message": shown,
+        }
+        batch.append((public_audiences(ticket), public))
+    publish_many_on_commit(schema_name=connection.schema_name, events=batch)

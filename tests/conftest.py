@@ -184,12 +184,15 @@ def in_public():
 
 
 @pytest.fixture
-def capture_realtime_events(tenants):
+def capture_realtime_events(tenants, monkeypatch):
     """The events published during the test: ``take()`` gives the newest, with tenant and
-    audiences (tests/fixtures/realtime.py)."""
+    audiences, and fails if one was named for another tenant (tests/fixtures/realtime.py)."""
+    import helpdesk.events  # noqa: F401 - imports publish_many_on_commit by name
     from tests.fixtures.realtime import EventCapture
 
-    return EventCapture([tenant.schema_name for tenant in tenants.values()])
+    capture = EventCapture([tenant.schema_name for tenant in tenants.values()])
+    capture.watch_publishes(monkeypatch)
+    return capture
 
 
 @pytest.fixture

@@ -32,12 +32,13 @@ def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
 
     services.ticket_reply(ticket=ticket, author=people["agent"], body_text="p")
     staff = sorted(["managers", f"dept.{dept}", f"ticket.{t}"])
+    public = sorted([f"ticket.{t}.public", f"user.{customer}.portal"])
     assert emitted() == [
-        ("message.created",
-         sorted([*staff, f"ticket.{t}.public", f"user.{customer}.portal"])),
+        ("message.created", staff),  # with the desk's fields
+        ("message.created", public),  # without them
         ("ticket.updated", staff),
-        ("ticket.updated", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
-    ]  # fmt: skip
+        ("ticket.updated", public),
+    ]
 
     services.ticket_assign(ticket=ticket, actor=people["agent"], assignee=people["agent"])
     assert emitted() == [
@@ -56,7 +57,7 @@ def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
     assert [name for name, _ in emitted()] == ["ticket.updated", "ticket.updated"]
 
 
-def test_a_notes_event_names_the_agents_it_mentions_for_their_notification(
+def test_message_events_name_mentions_and_owner_for_agents_and_nothing_of_it_for_customers(
     in_alpha, people, new_ticket, capture_realtime_events
 ):
     ticket = new_ticket()
@@ -68,9 +69,18 @@ def test_a_notes_event_names_the_agents_it_mentions_for_their_notification(
     )
     services.ticket_reply(ticket=ticket, author=people["agent"], body_text=f"@{manager.email}")
 
-    note, reply = (e for e in capture_realtime_events.take() if e.type == "message.created")
+    note, reply_staff, reply_public = (
+        e for e in capture_realtime_events.take() if e.type == "message.created"
+    )
     assert note.payload["message"]["mentions"] == [manager.pk]
-    assert reply.payload["message"]["mentions"] == []  # only notes mention
+    assert reply_staff.payload["message"]["mentions"] == []  # only notes mention
+    assert (note.payload["department_id"], note.payload["assignee_id"]) == (
+        ticket.department_id, ticket.assignee_id,
+    )  # fmt: skip
+    # The customer's copy carries nothing of the desk.
+    assert set(reply_public.payload) == {"type", "v", "ticket", "message"}
+    assert "mentions" not in reply_public.payload["message"]
+    assert not {f"ticket.{ticket.pk}", "managers"} & set(reply_public.audiences)
 
 
 def test_a_tenants_services_log_their_events_in_that_tenant_only(
@@ -83,6 +93,21 @@ def test_a_tenants_services_log_their_events_in_that_tenant_only(
     taken = capture_realtime_events.take()
     assert [e.type for e in taken] == ["ticket.created", "ticket.updated"]
     assert {e.schema_name for e in taken} == {bravo.schema_name}
+
+
+def test_the_capture_fails_an_event_named_for_another_tenant(alpha, bravo, capture_realtime_events):
+    """The check the fixture makes on every test that uses it can fail."""
+    import pytest
+
+    from helpdesk import events
+    from tenants.context import tenant_schema
+
+    with tenant_schema(bravo.schema_name):
+        events.publish_many_on_commit(
+            schema_name=alpha.schema_name, events=[(["managers"], {"type": "ticket.updated"})]
+        )
+    with pytest.raises(AssertionError, match="named for another tenant"):
+        capture_realtime_events.take()
 
 
 def test_redis_down_loses_no_ticket_and_no_event(
