@@ -9,6 +9,18 @@ from accounts.calendars import format_local_date
 
 register = template.Library()
 
+
+@register.simple_tag(takes_context=True)
+def my_department_ids(context) -> str:
+    """The signed-in agent's departments, comma-separated, for the desk's live notices
+    (a new or transferred ticket is announced to its department's agents)."""
+    from helpdesk.access import agent_department_ids
+
+    user = context.get("user")
+    if user is None or not getattr(user, "is_agent", False):
+        return ""
+    return ",".join(str(pk) for pk in agent_department_ids(user))
+
 EVENT_LABELS = {
     "created": _("created the ticket"),
     "status": _("changed the status"),

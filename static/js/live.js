@@ -119,8 +119,8 @@
       else if (event.type === "ticket.created" && document.querySelector("#live-queue[data-live-insert]")) insertRow(ticket);
     }
     if (ticket) refreshCounts();
-    markUnread(event);
-    notify(event);
+    markUnread(event, id);
+    notify(event, id);
   }
 
   // The agent watched this change happen: the queue need not mark the ticket for them.
@@ -173,8 +173,8 @@
   // title, "(3) Tickets", until the agent comes back to it.
   var unread = 0;
   var baseTitle = document.title;
-  function markUnread(event) {
-    if (mode !== "desk" || document.hasFocus() || !event.type) return;
+  function markUnread(event, id) {
+    if (mode !== "desk" || document.hasFocus() || !event.type || id <= renderedLastId) return;
     if (event.type.indexOf("ticket.") !== 0 && event.type !== "message.created") return;
     unread += 1;
     document.title = "(" + unread + ") " + baseTitle;
@@ -275,28 +275,53 @@
     tbody.insertBefore(row, tbody.firstChild);
   }
 
-  // Notifications: a ticket landed in one of the agent's departments, was assigned to
-  // them, got a customer's reply, or a note mentions them. Shown in the page (the newest
-  // few, each linking to its ticket); with the page in the background also as a browser
-  // notification and a sound, which are opt-in (a button on the desk asks for permission).
+  // Notifications, each about a ticket: it is new in one of the agent's departments or
+  // was moved there, it was assigned to them, a customer replied (to its assignee; while
+  // it has none, to its department's agents), or a note mentions them. Shown in the page
+  // (the newest few, each linking to its ticket; none for the ticket this page shows);
+  // with the page in the background also as a browser notification and a sound, which are
+  // opt-in (a button on the desk asks for permission). Replayed events (what the page
+  // already showed when it was rendered) are not news.
   var notices = document.getElementById("live-notices");
   var MAX_NOTICES = 5;
+  var renderedLastId = lastId;
+  var myDepartments = (body.dataset.departments || "").split(",").filter(Boolean).map(Number);
+  var lastAlert = 0;
+  function mine(departmentId) { return myDepartments.indexOf(departmentId) >= 0; }
+
   function noticeKind(event, ticket, me) {
-    if (event.type === "ticket.created") return "new";
-    if (event.type === "ticket.assigned" && ticket.assignee_id === me) return "assigned";
+    if (event.type === "ticket.created") return mine(ticket.department_id) ? "new" : "";
+    if (event.type === "ticket.assigned") return ticket.assignee_id === me ? "assigned" : "";
+    if (event.type === "ticket.updated" && (event.changes || []).indexOf("department") >= 0) {
+      return mine(ticket.department_id) && ticket.assignee_id !== me ? "moved" : "";
+    }
     if (event.type === "message.created" && event.message) {
       if ((event.message.mentions || []).indexOf(me) >= 0) return "mention";
-      if (!event.message.from_staff) return "reply";
+      if (event.message.from_staff) return "";
+      if (event.assignee_id) return event.assignee_id === me ? "reply" : "";
+      return mine(event.department_id) ? "reply" : "";
     }
     return "";
   }
 
+  // Label, tracking code and subject are separate runs: in a right-to-left page one text
+  // node would mix them up (a code like 1234-AB5C split around a Latin subject).
   function showNotice(label, reference, detail) {
     if (!notices) return;
     var item = document.createElement("li");
     var link = document.createElement("a");
     link.href = "/desk/tickets/" + encodeURIComponent(reference) + "/";
-    link.textContent = label + " · " + reference + (detail ? " · " + detail : "");
+    link.appendChild(document.createTextNode(label + " · "));
+    var code = document.createElement("span");
+    code.dir = "ltr";
+    code.textContent = reference;
+    link.appendChild(code);
+    if (detail) {
+      link.appendChild(document.createTextNode(" · "));
+      var words = document.createElement("bdi");
+      words.textContent = detail;
+      link.appendChild(words);
+    }
     var close = document.createElement("button");
     close.type = "button";
     close.textContent = "×";
@@ -304,12 +329,12 @@
     close.addEventListener("click", function () { item.remove(); });
     item.appendChild(link);
     item.appendChild(close);
-    notices.insertBefore(item, notices.firstChild);
-    while (notices.children.length > MAX_NOTICES) notices.lastChild.remove();
+    notices.insertBefore(item, notices.firstElementChild);
+    while (notices.children.length > MAX_NOTICES) notices.lastElementChild.remove();
   }
 
-  function notify(event) {
-    if (mode !== "desk") return;
+  function notify(event, id) {
+    if (mode !== "desk" || id <= renderedLastId) return;
     var me = parseInt(body.dataset.userId || "0", 10);
     var ticket = typeof event.ticket === "object" && event.ticket ? event.ticket : {};
     var reference = ticket.reference || (typeof event.ticket === "string" ? event.ticket : "");
@@ -318,9 +343,14 @@
     var label = (notices && notices.dataset[kind]) || kind;
     var detail = ticket.subject || (event.message && event.message.author_name) || "";
     showNotice(label, reference, detail);
-    if (document.hasFocus()) return;
+    // An import of a hundred tickets is one alert, not a hundred beeps.
+    if (document.hasFocus() || Date.now() - lastAlert < 2000) return;
+    lastAlert = Date.now();
     if (window.Notification && Notification.permission === "granted") {
-      new Notification(label + " · " + reference, { body: detail, tag: kind + ":" + reference });
+      // Isolates keep the code and the subject whole in a right-to-left language.
+      new Notification(label + " · \u2066" + reference + "\u2069", {
+        body: detail ? "\u2068" + detail + "\u2069" : "", tag: kind + ":" + reference,
+      });
     }
     if (localStorage.getItem("live:sound") === "on") beep();
   }
@@ -331,6 +361,7 @@
       var tone = audio.createOscillator();
       tone.frequency.value = 880;
       tone.connect(audio.destination);
+      tone.onended = function () { audio.close(); };
       tone.start();
       tone.stop(audio.currentTime + 0.15);
     } catch (e) { /* no audio: nothing to do */ }

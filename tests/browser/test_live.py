@@ -235,8 +235,23 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
         )
         agent.wait_for_timeout(100)
     agent.wait_for_timeout(500)  # the server writes the mark after the frame
+    back_in_queue = agent_socket.mark()
     agent.goto(f"{site.base_url}/desk/")
     expect(
         agent.locator(f'#live-queue tr[data-reference="{code}"]'),
         "a change the agent watched live on the ticket page is not marked in the queue",
     ).not_to_have_class(re.compile(r"\bunseen\b"))
+
+    # --- back in the queue: what the page was rendered with is not announced again ---------
+    agent_socket.wait_replayed(back_in_queue)
+    agent.wait_for_timeout(500)
+    notices = agent.locator("#live-notices li")
+    expect(notices, "replayed events are not news").to_have_count(0)
+
+    # --- a customer's reply on an unassigned ticket of the agent's department is ----------
+    customer.locator("#id_body").fill(f"One more thing ({tag}).")
+    customer.get_by_role("button", name="Send reply").click()
+    expect(customer.locator(".messages")).to_contain_text("Your reply was sent.")
+    expect(
+        notices.filter(has_text=code), "a customer's reply is announced on the queue page"
+    ).to_have_text(f"Customer replied · {code} · Alpha Corp Customer×", timeout=LIVE_TIMEOUT_MS)
