@@ -21,6 +21,7 @@ def my_department_ids(context) -> str:
         return ""
     return ",".join(str(pk) for pk in agent_department_ids(user))
 
+
 EVENT_LABELS = {
     "created": _("created the ticket"),
     "status": _("changed the status"),
