@@ -48,6 +48,10 @@ SEND_SPACING = 2.0
 # uncapped spacing could feed on itself under a burst (or a GC pause) and leave the loop
 # idle while the backlog grows. Past it, deliveries simply follow each other.
 MAX_SPACING_SECONDS = 0.1
+# A delivery to 1,000 sockets holds the loop for 20-40 ms. Between slices of this many
+# sockets it lets the loop run, so the event-log poller and the channel layer go on
+# reading meanwhile (what they bring waits for the group's next delivery either way).
+YIELD_EVERY = 100
 
 
 class Member(Protocol):
@@ -162,17 +166,20 @@ class Hub:
                     await asyncio.sleep(wait)
                 batch, group.buffer = group.buffer, []
                 started = loop.time()
+                took = 0.0
                 try:
-                    await self._deliver(name, group, batch)
+                    took = await self._deliver(name, group, batch)
                 except Exception:  # a bad message must not stop the group's deliveries
                     logger.warning("live group %s: a delivery failed", name, exc_info=True)
-                took = loop.time() - started
+                    took = loop.time() - started
                 spacing = max(self.tick, min(took * SEND_SPACING, MAX_SPACING_SECONDS))
                 group.next_at = started + spacing
         finally:
             group.flusher = None
 
-    async def _deliver(self, name: str, group: _Group, batch: list[dict[str, Any]]) -> None:
+    async def _deliver(self, name: str, group: _Group, batch: list[dict[str, Any]]) -> float:
+        """Send the batch to every member; returns how long the sends took, not counting
+        what the loop did between slices."""
         events = [m for m in batch if m.get("type") == MESSAGE_TYPE]
         others = [m for m in batch if m.get("type") != MESSAGE_TYPE]
         text: str | None = None
@@ -182,18 +189,27 @@ class Hub:
                 events = EventBatch(events)
         except (KeyError, TypeError, ValueError, AttributeError):  # not ours to frame: one by one
             logger.warning("live group %s: unframeable event message", name, exc_info=True)
-        for member in tuple(group.members):
-            try:
-                dispatch_events = getattr(member, "hub_dispatch_events", None)
-                if text is not None and dispatch_events is not None:
-                    await dispatch_events(events, text)
-                else:
-                    for message in events:
+        loop = asyncio.get_running_loop()
+        busy = 0.0
+        members = tuple(group.members)
+        for start in range(0, len(members), YIELD_EVERY):
+            if start:
+                await asyncio.sleep(0)  # the loop's other work, between slices of sockets
+            began = loop.time()
+            for member in members[start : start + YIELD_EVERY]:
+                try:
+                    dispatch_events = getattr(member, "hub_dispatch_events", None)
+                    if text is not None and dispatch_events is not None:
+                        await dispatch_events(events, text)
+                    else:
+                        for message in events:
+                            await member.hub_dispatch(message)
+                    for message in others:
                         await member.hub_dispatch(message)
-                for message in others:
-                    await member.hub_dispatch(message)
-            except Exception:  # one broken socket must not starve the group
-                logger.warning("live delivery to a socket of %s failed", name, exc_info=True)
+                except Exception:  # one broken socket must not starve the group
+                    logger.warning("live delivery to a socket of %s failed", name, exc_info=True)
+            busy += loop.time() - began
+        return busy
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

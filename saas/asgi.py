@@ -44,6 +44,9 @@ if not settings.TESTING:
 # Under daphne, websocket frames are sent when written, not on the loop's next turn
 # (saas/daphne_writes.py). Only daphne serves through Twisted's transports: under
 # another server this changes nothing.
+# A text sent to many sockets is framed once (autobahn's prepared messages).
 from saas.daphne_writes import install as daphne_writes_install  # noqa: E402
+from saas.daphne_writes import install_shared_frames  # noqa: E402
 
 daphne_writes_install()
+install_shared_frames()

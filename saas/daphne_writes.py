@@ -66,3 +66,59 @@ def install() -> None:
     write.immediate = True
     write.buffered = buffered_write  # Twisted's own
     tcp.Connection.write = write
+
+
+def _frames_once(protocol, content, binary) -> bool:
+    """Whether a text may go out as a frame built once for every socket it is sent to:
+    an open websocket without compression, fragmentation or timing of its own."""
+    return (
+        not binary
+        and type(content) is str
+        and protocol.state == protocol.STATE_OPEN
+        and protocol._perMessageCompress is None
+        and not protocol.autoFragmentSize
+        and not protocol.trackedTimings
+    )
+
+
+def install_shared_frames() -> None:
+    """The hub hands the same text object to every socket of a group: frame it once.
+
+    Daphne sends each text with autobahn's ``sendMessage``, which builds the websocket
+    frame anew for every socket: a third of the time a send took under
+    bench/realtime.py (py-spy). Autobahn's own broadcast API builds it once
+    (``prepareMessage``) and writes it to each socket (``sendPreparedMessage``); daphne
+    does not use it, so ``WebSocketProtocol.serverSend`` is wrapped to: a socket given
+    the very text object the previous one was gets the frame already built. Anything
+    else (binary data, a socket not open, compression, fragmentation, a payload over the
+    limit) takes daphne's own path, errors included.
+    """
+    from daphne.ws_protocol import WebSocketProtocol
+
+    if getattr(WebSocketProtocol.serverSend, "shared_frames", False):
+        return
+    per_socket = WebSocketProtocol.serverSend
+    last: list = [None, None, 0]  # the text, its prepared message, the payload's length
+
+    def serverSend(self, content, binary=False):  # noqa: N802 - daphne's name
+        try:
+            shared = _frames_once(self, content, binary)
+        except AttributeError:  # an autobahn that looks otherwise: daphne's own path
+            shared = False
+        if shared:
+            if content is not last[0]:
+                payload = content.encode("utf8")
+                last[:] = [content, self.factory.prepareMessage(payload), len(payload)]
+            size = last[2]
+            if not 0 < self.maxMessagePayloadSize < size:
+                stats = self.trafficStats  # what sendMessage counts
+                stats.outgoingWebSocketMessages += 1
+                stats.outgoingOctetsAppLevel += size
+                stats.outgoingOctetsWebSocketLevel += size
+                self.sendPreparedMessage(last[1])
+                return
+        per_socket(self, content, binary)
+
+    serverSend.shared_frames = True
+    serverSend.per_socket = per_socket  # daphne's own
+    WebSocketProtocol.serverSend = serverSend

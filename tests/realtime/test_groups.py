@@ -266,6 +266,38 @@ async def test_a_groups_deliveries_are_spaced_by_how_long_its_sends_take():
 
 
 @pytest.mark.asyncio
+async def test_a_delivery_to_a_big_group_lets_the_loop_run_between_slices_of_sockets():
+    """The poller and the layer keep reading while 1,000 sockets are written to; the time
+    spent elsewhere does not count as the sends' own (it would stretch the spacing)."""
+    import asyncio
+
+    from realtime.hub import YIELD_EVERY, Hub
+
+    ticks: list[int] = []
+    seen: list[int] = []
+
+    class Member:
+        async def hub_dispatch_events(self, messages, text):
+            seen.append(len(ticks))
+
+    async def elsewhere():
+        while True:
+            ticks.append(1)
+            await asyncio.sleep(0)
+
+    hub = Hub(_QueueLayer(), tick=0.01)
+    group = type("G", (), {"members": {Member() for _ in range(YIELD_EVERY * 3)}})()
+    other = asyncio.get_running_loop().create_task(elsewhere())
+    await asyncio.sleep(0)
+    took = await hub._deliver("t.alpha.big", group, [_event(1)])
+    other.cancel()
+
+    assert len(seen) == YIELD_EVERY * 3
+    assert len(set(seen)) == 3  # the other task ran twice during the delivery
+    assert 0 <= took < 0.5
+
+
+@pytest.mark.asyncio
 async def test_a_groups_spacing_has_a_ceiling_so_a_slow_delivery_cannot_feed_on_itself():
     """A delivery of 150 ms would space the next by 300 ms; capped, a busy group's
     deliveries follow each other instead of leaving the loop idle as the backlog grows."""
