@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.02
 # ... and at least this many times as long as its last delivery's sends took. A send
-# costs daphne some 15-40 us of CPU (autobahn's frame, the write; py-spy under
-# bench/realtime.py), so a group of 1,000 sockets takes 15-40 ms a delivery: measured,
+# costs daphne some 20-35 us of CPU (the consumer's checks, daphne's reply path, the
+# write; bench/realtime.py), so a group of 1,000 sockets takes 20-35 ms a delivery: measured,
 # not assumed, the spacing follows the machine's speed, and a busy group's sends take at
 # most about half the process, however fast or slow it runs. Its readers get fewer,
 # fuller frames; a lone event still leaves at once.
@@ -185,8 +185,8 @@ class Hub:
         text: str | None = None
         try:
             if events:
-                text = batch_text([event_text(m) for m in events])
-                events = EventBatch(events)
+                framed = batch_text([event_text(m) for m in events])
+                events, text = EventBatch(events), framed
         except (KeyError, TypeError, ValueError, AttributeError):  # not ours to frame: one by one
             logger.warning("live group %s: unframeable event message", name, exc_info=True)
         loop = asyncio.get_running_loop()

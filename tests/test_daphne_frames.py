@@ -69,7 +69,9 @@ def test_every_socket_gets_daphnes_own_bytes_from_a_frame_built_once(shared, fac
     prepared = []
     prepare = factory.prepareMessage
     monkeypatch.setattr(
-        factory, "prepareMessage", lambda payload: prepared.append(payload) or prepare(payload)
+        factory,
+        "prepareMessage",
+        lambda payload, **options: prepared.append(payload) or prepare(payload, **options),
     )
     text = '{"type": "event", "id": 7, "event": {"subject": "چاپگر کار نمی‌کند"}}'
     sockets = [socket_of(factory) for _ in range(3)]
@@ -90,6 +92,40 @@ def test_every_socket_gets_daphnes_own_bytes_from_a_frame_built_once(shared, fac
     WebSocketProtocol.serverSend(sockets[0], "".join(["another ", "text"]))
     assert len(prepared) == 2  # a new text object is framed anew
     assert sockets[0].transport.written[-1] == b"\x81\x0canother text"
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
+def test_the_frame_is_daphnes_own_at_every_length_header(shared, size):
+    factory = WebSocketFactory(object())  # no payload limit: daphne's default is 1 MiB
+    text = ("ی" * size)[: size // 2] + "x" * (size - 2 * (size // 2))  # 2-byte letters
+    assert len(text.encode()) == size
+    ours, by_daphne = socket_of(factory), socket_of(factory)
+
+    WebSocketProtocol.serverSend(ours, text)
+    shared(by_daphne, text)
+
+    assert b"".join(ours.transport.written) == b"".join(by_daphne.transport.written)
+    assert ours.trafficStats.outgoingWebSocketFrames == 1
+
+
+@pytest.mark.parametrize(
+    "option", ["autoFragmentSize", "maskServerFrames", "logFrames", "trackedTimings"]
+)
+def test_sockets_whose_frames_or_sends_differ_take_daphnes_path(shared, option, monkeypatch):
+    from autobahn.websocket.protocol import Timings
+
+    factory = WebSocketFactory(object())
+    prepared = []
+    monkeypatch.setattr(factory, "prepareMessage", lambda payload, **o: prepared.append(payload))
+    protocol = socket_of(factory)
+    setattr(
+        protocol, option, {"autoFragmentSize": 4, "trackedTimings": Timings()}.get(option, True)
+    )
+
+    WebSocketProtocol.serverSend(protocol, "fragment me")
+
+    assert prepared == []
+    assert protocol.transport.written  # daphne's own sendMessage wrote it
 
 
 def test_a_socket_not_open_or_a_payload_over_the_limit_takes_daphnes_path(shared, factory):
@@ -117,7 +153,7 @@ def test_binary_data_and_compressed_sockets_are_framed_by_daphne(shared, factory
             return b""
 
     prepared = []
-    monkeypatch.setattr(factory, "prepareMessage", prepared.append)
+    monkeypatch.setattr(factory, "prepareMessage", lambda payload, **o: prepared.append(payload))
 
     binary = socket_of(factory)
     WebSocketProtocol.serverSend(binary, b"\x00\x01", binary=True)
