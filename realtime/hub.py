@@ -166,7 +166,6 @@ class Hub:
                     await asyncio.sleep(wait)
                 batch, group.buffer = group.buffer, []
                 started = loop.time()
-                took = 0.0
                 try:
                     took = await self._deliver(name, group, batch)
                 except Exception:  # a bad message must not stop the group's deliveries
