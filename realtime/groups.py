@@ -14,3 +14,8 @@ def group_name(*, schema_name: str, audience: str) -> str:
     if len(name) >= 100:
         raise ValueError(f"group name too long: {name!r}")
     return name
+
+
+def schema_of(group: str) -> str:
+    """The schema a group name carries (schema names hold no dots)."""
+    return group.split(".", 2)[1]

@@ -142,8 +142,9 @@ class Hub:
     async def _pump(self, name: str, group: _Group) -> None:
         """Receives the group's messages. It is never cancelled but by leave(): a
         cancelled receive unsubscribes the channel on the Redis pub/sub layer."""
+        from realtime import poller  # it delivers through the hub too
+
         assert group.channel is not None
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 message = await self.layer.receive(group.channel)
@@ -153,9 +154,22 @@ class Hub:
                 logger.warning("live group %s: receive failed", name, exc_info=True)
                 await asyncio.sleep(1.0)
                 continue
-            group.buffer.append(message)
-            if group.flusher is None:
-                group.flusher = loop.create_task(self._flush(name, group))
+            poller.heard(name, message)
+            self._take(name, group, message)
+
+    def inject(self, name: str, message: dict[str, Any]) -> bool:
+        """A message for the local members of group ``name`` that did not come through
+        the layer (the event-log sweep's); False if no socket here is in that group."""
+        group = self.groups.get(name)
+        if group is None:
+            return False
+        self._take(name, group, message)
+        return True
+
+    def _take(self, name: str, group: _Group, message: dict[str, Any]) -> None:
+        group.buffer.append(message)
+        if group.flusher is None:
+            group.flusher = asyncio.get_running_loop().create_task(self._flush(name, group))
 
     async def _flush(self, name: str, group: _Group) -> None:
         loop = asyncio.get_running_loop()

@@ -20,6 +20,16 @@ ten seconds, at 80 reads a second under load.
 
 Events this process delivered itself (a request served here, through the in-memory
 layer) are skipped, not sent twice; consumers also drop ids they already sent.
+
+With a cross-process layer (Redis) the layer carries every event, and the poller only
+sweeps: every ``REALTIME_SWEEP_INTERVAL`` seconds it reads the ids logged more than
+SWEEP_SETTLE_S ago, and hands each one the layer did not bring to this process (Redis
+was down when it was published, or a pub/sub message was lost) straight to the local
+groups -- not through the layer, which may be the thing that is down. Sockets therefore
+catch up on an outage by themselves, a few seconds late, without reconnecting; what the
+layer did bring costs one indexed read of ids per tenant and sweep. (An event heard
+through one of its groups counts as heard for all of them: pub/sub losing one group's
+copy and not another's is left to replay.)
 """
 
 from __future__ import annotations
@@ -36,7 +46,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from realtime.groups import group_name
+from realtime.groups import group_name, schema_of
+from realtime.hub import hub
 from realtime.models import Event
 from realtime.publish import MESSAGE_TYPE
 from tenants.channels_middleware import db_call
@@ -56,6 +67,12 @@ BATCH = 1000
 # are served by the next one; a read costs little (one indexed query, gaps as one array),
 # and every 10 ms of waiting here was 10 ms more before the hub's next frame.
 COALESCE_S = 0.002
+# Sweeping (a cross-process layer): how old an event must be before its absence from
+# what the layer brought counts as lost; the layer delivers within milliseconds.
+SWEEP_SETTLE_S = 2.0
+# A sweep reads at most this many batches per tenant (an outage's backlog then takes
+# several sweeps rather than one long read).
+SWEEP_MAX_BATCHES = 10
 
 
 @dataclass
@@ -65,7 +82,8 @@ class _Log:
     high: int  # the highest id seen
     gaps: dict[int, float] = field(default_factory=dict)  # id skipped over -> when
     old_gaps_read: float = 0.0  # when a read last asked for every gap
-    local: set[int] = field(default_factory=set)  # ids this process delivers itself
+    # ids this process delivers itself (polling), or that the layer brought (sweeping)
+    local: set[int] = field(default_factory=set)
 
 
 _sockets: Counter[str] = Counter()
@@ -81,12 +99,22 @@ def interval() -> float:
 
 
 def enabled() -> bool:
+    """Polling: the layer cannot hear other processes, the log is read on notification."""
     return interval() > 0
+
+
+def sweep_interval() -> float:
+    return float(getattr(settings, "REALTIME_SWEEP_INTERVAL", 0) or 0)
+
+
+def sweeping() -> bool:
+    """Sweeping: a cross-process layer carries events, the log is read for its losses."""
+    return not enabled() and sweep_interval() > 0
 
 
 async def watch(schema_name: str) -> None:
     global _task, _wake
-    if not enabled():
+    if not (enabled() or sweeping()):
         return
     if _sockets[schema_name] == 0 and schema_name not in _logs:
         newest = await db_call(_newest_id)(schema_name)
@@ -96,11 +124,11 @@ async def watch(schema_name: str) -> None:
     loop = asyncio.get_running_loop()
     if _task is None or _task.done() or _task.get_loop() is not loop:
         _wake = asyncio.Event()
-        _task = loop.create_task(_run())
+        _task = loop.create_task(_run() if enabled() else _sweep_run())
 
 
 def unwatch(schema_name: str) -> None:
-    if not enabled():
+    if not (enabled() or sweeping()):
         return
     _sockets[schema_name] -= 1
     if _sockets[schema_name] <= 0:
@@ -119,6 +147,18 @@ def notify(schema_name: str) -> None:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, schema_name])
     except Exception:
         logger.warning("realtime: NOTIFY failed schema=%s", schema_name, exc_info=True)
+
+
+def heard(group: str, message: dict) -> None:
+    """An event message the layer brought to this process's hub (sweeping): the sweep
+    need not hand it over again."""
+    if not sweeping() or message.get("type") != MESSAGE_TYPE:
+        return
+    log = _logs.get(schema_of(group))
+    event_id = message.get("id")
+    if log is not None and isinstance(event_id, int):
+        with _local_lock:
+            log.local.add(event_id)
 
 
 def delivering_here(schema_name: str, ids: list[int]) -> None:
@@ -176,9 +216,7 @@ async def _poll_schema(schema_name: str, log: _Log, *, every_gap: bool = True) -
     layer = get_channel_layer()
     delivered = 0
     now = time.monotonic()
-    for gap, since in list(log.gaps.items()):
-        if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
-            del log.gaps[gap]
+    _expire_gaps(log, now)
     if every_gap or now - log.old_gaps_read >= GAP_OLD_EVERY_S:
         wanted = sorted(log.gaps)
         log.old_gaps_read = now
@@ -190,29 +228,115 @@ async def _poll_schema(schema_name: str, log: _Log, *, every_gap: bool = True) -
         if _wake is not None:
             _wake.set()
     for event_id, audiences, payload in rows:
-        if event_id > log.high:
-            # A jump of millions of ids (a rolled-back bulk insert) must not build
-            # millions of gaps: only the last MAX_GAPS can still be waited for.
-            for skipped in range(max(log.high + 1, event_id - MAX_GAPS), event_id):
-                log.gaps[skipped] = now
-            log.high = event_id
-        else:
-            log.gaps.pop(event_id, None)
-        if event_id in log.local:
-            with _local_lock:
-                log.local.discard(event_id)
+        if not _advance(log, event_id, now):
             continue
         message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
         for audience in audiences:
             await layer.group_send(group_name(schema_name=schema_name, audience=audience), message)
         delivered += 1
+    _forget(log)
+    return delivered
+
+
+def _expire_gaps(log: _Log, now: float) -> None:
+    for gap, since in list(log.gaps.items()):
+        if now - since > GAP_WAIT_S:  # rolled back, or committed too late to be live
+            del log.gaps[gap]
+
+
+def _advance(log: _Log, event_id: int, now: float) -> bool:
+    """The log has read ``event_id``: True if this process still has to deliver it."""
+    if event_id > log.high:
+        # A jump of millions of ids (a rolled-back bulk insert) must not build
+        # millions of gaps: only the last MAX_GAPS can still be waited for.
+        for skipped in range(max(log.high + 1, event_id - MAX_GAPS), event_id):
+            log.gaps[skipped] = now
+        log.high = event_id
+    else:
+        log.gaps.pop(event_id, None)
+    if event_id in log.local:
+        with _local_lock:
+            log.local.discard(event_id)
+        return False
+    return True
+
+
+def _forget(log: _Log) -> None:
     if len(log.gaps) > MAX_GAPS:
         for gap in sorted(log.gaps)[: len(log.gaps) - MAX_GAPS]:
             del log.gaps[gap]
     # Ids of rolled-back transactions never turn up: forget what the log has passed.
     with _local_lock:
         log.local = {i for i in log.local if i > log.high or i in log.gaps}
+
+
+def _settled_ids_after(schema_name: str, high: int, gaps: list[int], settle_s: float) -> list[int]:
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with tenant_schema(schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE (id > %s OR id = ANY(%s))"
+            " AND created_at < now() - make_interval(secs => %s) ORDER BY id LIMIT %s",
+            [high, gaps, settle_s, BATCH],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _events_by_id(schema_name: str, ids: list[int]) -> list[tuple[int, list[str], dict]]:
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with tenant_schema(schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, audiences, payload FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids]
+        )
+        return [
+            (event_id, audiences, json.loads(payload) if isinstance(payload, str) else payload)
+            for event_id, audiences, payload in cursor.fetchall()
+        ]
+
+
+async def sweep_once() -> int:
+    """Sweeping: hand the local groups every settled event the layer did not bring;
+    returns a count."""
+    delivered = 0
+    for schema_name in list(_sockets):
+        log = _logs.get(schema_name)
+        if log is None:
+            continue
+        try:  # one tenant's failure must not stall the rest
+            delivered += await _sweep_schema(schema_name, log)
+        except Exception:
+            logger.warning("realtime sweep failed schema=%s", schema_name, exc_info=True)
     return delivered
+
+
+async def _sweep_schema(schema_name: str, log: _Log) -> int:
+    delivered = 0
+    for _batch in range(SWEEP_MAX_BATCHES):
+        now = time.monotonic()
+        _expire_gaps(log, now)
+        ids = await db_call(_settled_ids_after)(
+            schema_name, log.high, sorted(log.gaps), SWEEP_SETTLE_S
+        )
+        missed = [event_id for event_id in ids if _advance(log, event_id, now)]
+        _forget(log)
+        if missed:
+            local = hub()
+            for event_id, audiences, payload in await db_call(_events_by_id)(schema_name, missed):
+                message = {"type": MESSAGE_TYPE, "id": event_id, "event": payload}
+                for audience in audiences:
+                    local.inject(group_name(schema_name=schema_name, audience=audience), message)
+                delivered += 1
+        if len(ids) < BATCH:
+            break
+    return delivered
+
+
+async def _sweep_run() -> None:
+    while _sockets and sweeping():
+        await asyncio.sleep(sweep_interval())
+        try:
+            await sweep_once()
+        except Exception:  # retried at the next sweep
+            logger.warning("realtime sweep failed", exc_info=True)
 
 
 # Connection settings from DATABASE_URL's query string that the listener keeps too.

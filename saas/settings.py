@@ -251,6 +251,9 @@ KB_PAGE_CACHE_SECONDS = env.int("KB_PAGE_CACHE_SECONDS", default=600 if REDIS_UR
 # Without Redis the in-process layer cannot hear other processes (the background worker);
 # web processes then also poll the tenants' event logs this often (seconds).
 REALTIME_POLL_INTERVAL = env.float("REALTIME_POLL_INTERVAL", default=0 if REDIS_URL else 1.0)
+# With Redis, web processes sweep the logs this often (seconds) for what the layer lost
+# (Redis down, a dropped pub/sub message): open sockets catch up without reconnecting.
+REALTIME_SWEEP_INTERVAL = env.float("REALTIME_SWEEP_INTERVAL", default=2.0 if REDIS_URL else 0)
 # A busy live group's events leave together, at most once per tick (realtime/hub.py).
 REALTIME_TICK_SECONDS = env.float("REALTIME_TICK_SECONDS", default=0.02)
 
