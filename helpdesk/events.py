@@ -52,7 +52,9 @@ class TicketEventPayload(TypedDict):
 
 
 class PublicTicketEventPayload(TypedDict):
-    type: Literal["ticket.updated"]
+    # A customer's view: new (their list gains a row) or changed; assignments, merges and
+    # the like are changes to them.
+    type: Literal["ticket.created", "ticket.updated"]
     v: int
     ticket: PublicTicketSummary
 
@@ -161,7 +163,8 @@ def _ticket_events(
     batch: Batch = [(staff_audiences(ticket) + (previous_audiences or []), staff)]
     if public:
         customer: PublicTicketEventPayload = {
-            "type": "ticket.updated", "v": VERSION, "ticket": _public_summary(ticket),
+            "type": "ticket.created" if kind == "ticket.created" else "ticket.updated",
+            "v": VERSION, "ticket": _public_summary(ticket),
         }  # fmt: skip
         batch.append((public_audiences(ticket), customer))
     return batch
@@ -187,8 +190,8 @@ def ticket_changed(
 
 
 def tickets_created(tickets: Sequence[Ticket]) -> None:
-    """``ticket.created`` (staff) and ``ticket.updated`` (public) for tickets just made in
-    one batch, relations loaded; one INSERT for all their events."""
+    """``ticket.created`` (staff and public) for tickets just made in one batch, relations
+    loaded; one INSERT for all their events."""
     batch: Batch = []
     for ticket in tickets:
         batch += _ticket_events(ticket, "ticket.created", None, None, public=True)

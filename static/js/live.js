@@ -26,16 +26,19 @@
     socket.onopen = function () {
       retry = 0;
       setStatus(statusBox ? statusBox.dataset.live : "", "live");
+      // Watch first: the replay that "hello" asks for covers the socket's groups, and the
+      // ticket's own (its watchers', a customer's organisation ticket) is one of them.
+      if (watch) socket.send(JSON.stringify({ type: "watch", ticket: watch }));
       socket.send(JSON.stringify({ type: "hello", last_id: lastId }));
-      if (watch) {
-        socket.send(JSON.stringify({ type: "watch", ticket: watch }));
-        if (mode === "desk") { startPresence(socket); seenSocket = socket; }
-      }
+      if (watch && mode === "desk") { startPresence(socket); seenSocket = socket; }
     };
     function handle(frame) {
       if (frame.type === "batch") { (frame.frames || []).forEach(handle); return; } // a busy tick's events
       if (frame.type === "resync") { location.reload(); return; }
       if (frame.type === "presence") { showPresence(frame); return; }
+      // The ticket left this agent's reach (moved to another department): the page no
+      // longer shows what they may see; reloading answers as the server now does.
+      if (frame.type === "unwatched" && frame.ticket === watch) { location.reload(); return; }
       if (frame.type !== "event" || applied.has(frame.id)) return;
       applied.add(frame.id);
       if (frame.id > lastId) lastId = frame.id;
@@ -112,6 +115,7 @@
         var status = document.querySelector("[data-live-status]");
         text(status, ticket.status_label);
         if (status && status.dataset.status !== undefined) status.dataset.status = ticket.status;
+        showFields(ticket);
         if (mode === "desk") reportSeen(event, ticket.updated_at);
       }
       var row = document.querySelector('tr[data-reference="' + reference + '"]');
@@ -123,12 +127,25 @@
     notify(event, id);
   }
 
+  // The watched ticket's department, priority and assignee as the desk page shows them
+  // (the customer's page has none of these hooks, nor do its events carry them).
+  function showFields(ticket) {
+    text(document.querySelector("[data-live-department]"), ticket.department);
+    text(document.querySelector("[data-live-priority]"), ticket.priority_label);
+    var assignee = document.querySelector("[data-live-assignee]");
+    if (assignee && "assignee" in ticket) {
+      assignee.hidden = !ticket.assignee;
+      assignee.textContent = ticket.assignee ? assignee.dataset.label.replace("{name}", ticket.assignee) : "";
+    }
+  }
+
   // The agent watched this change happen: the queue need not mark the ticket for them.
   // Said once things settle, and only while the page can be seen. This page shows new
-  // messages and the status live, not the other fields: once a change of anything else
-  // arrives, it says nothing more (reopening the ticket marks it seen).
+  // messages, the status, department, priority and assignee live, not the other fields:
+  // once a change of anything else arrives, it says nothing more (reopening the ticket
+  // marks it seen).
   var seenSocket = null, seenPending = "", seenTimer = null, seenShown = true;
-  var SHOWN_LIVE = { status: true, activity: true };
+  var SHOWN_LIVE = { status: true, activity: true, department: true, priority: true, assignee: true };
   var renderedAt = Date.parse(body.dataset.watchUpdated || "") || 0;
   function reportSeen(event, updatedAt) {
     // The replay after (re)connecting overlaps what the server rendered: already shown.
@@ -187,6 +204,12 @@
   function appendMessage(message) {
     var list = document.querySelector("ol.conversation");
     if (!list || document.getElementById("m" + message.id)) return;
+    // In id order: a reconnect's replay can bring an older message after a newer one.
+    var next = null;
+    Array.prototype.forEach.call(list.querySelectorAll("li[id^=m]"), function (other) {
+      var otherId = parseInt(other.id.slice(1), 10);
+      if (!next && otherId > message.id) next = other;
+    });
     var item = document.createElement("li");
     item.id = "m" + message.id;
     item.className = "message live-new" + (message.kind === "internal" ? " internal" : "") +
@@ -212,12 +235,16 @@
     body.innerHTML = message.body_html; // sanitised by the server (nh3) before it was stored
     item.appendChild(header);
     item.appendChild(body);
-    list.appendChild(item);
+    list.insertBefore(item, next);
   }
 
   function updateRow(row, ticket) {
     text(row.querySelector("[data-col=status]"), ticket.status_label);
     if ("assignee" in ticket) text(row.querySelector("[data-col=assignee]"), ticket.assignee || "—");
+    if (ticket.subject) text(row.querySelector("[data-col=subject]"), ticket.subject);
+    if (ticket.department) text(row.querySelector("[data-col=department]"), ticket.department);
+    if (ticket.priority_label) text(row.querySelector("[data-col=priority]"), ticket.priority_label);
+    if (ticket.updated_at) text(row.querySelector("[data-col=updated]"), new Date(ticket.updated_at).toLocaleString(document.documentElement.lang));
     row.classList.add("live-new");
     // Replayed events (a reconnect re-sends the seconds before the page's last event)
     // are not news: only a change newer than the row as drawn marks it.
@@ -254,13 +281,19 @@
     if (!tbody || !template) return;
     var row = template.content.firstElementChild.cloneNode(true);
     row.dataset.reference = ticket.reference;
-    var box = row.querySelector("input[type=checkbox]");
-    box.value = ticket.reference;
-    box.setAttribute("aria-label", ticket.reference);
+    var box = row.querySelector("input[type=checkbox]"); // the desk's bulk actions
+    if (box) {
+      box.value = ticket.reference;
+      box.setAttribute("aria-label", ticket.reference);
+    }
     var empty = tbody.querySelector("tr[data-empty]");
     if (empty) empty.remove();
+    var table = document.getElementById("live-queue");
+    if (table) table.hidden = false;
+    var none = document.getElementById("live-empty"); // the portal's "no requests yet"
+    if (none) none.remove();
     var link = row.querySelector("a");
-    link.href = "/desk/tickets/" + ticket.reference + "/";
+    link.href = (mode === "desk" ? "/desk/tickets/" : "/tickets/") + encodeURIComponent(ticket.reference) + "/";
     link.textContent = ticket.reference;
     text(row.querySelector("[data-col=subject]"), ticket.subject);
     text(row.querySelector("[data-col=requester]"), ticket.requester);
@@ -271,7 +304,7 @@
     text(row.querySelector("[data-col=updated]"), new Date(ticket.updated_at).toLocaleString(document.documentElement.lang));
     row.classList.add("live-new");
     if (ticket.updated_at) row.dataset.updated = ticket.updated_at;
-    markUnseen(row);
+    if (mode === "desk") markUnseen(row);
     tbody.insertBefore(row, tbody.firstChild);
   }
 

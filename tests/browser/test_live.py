@@ -255,3 +255,64 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     expect(
         notices.filter(has_text=code), "a customer's reply is announced on the queue page"
     ).to_have_text(f"Customer replied · {code} · Alpha Corp Customer×", timeout=LIVE_TIMEOUT_MS)
+
+
+def test_my_requests_gains_a_row_and_the_desk_page_follows_field_changes(asgi_site, live_context):
+    """A request made elsewhere appears in the customer's open "My requests" list; an
+    assignment made on one agent page shows on another page of the same ticket."""
+    site = asgi_site
+    tag = uuid.uuid4().hex[:8]
+    subject = f"Second tab {tag}: the badge printer is offline"
+
+    customer = live_context()
+    listing = customer.new_page()
+    listing_socket = SocketLog(listing)
+    sign_in(listing, site, "customer")
+    since = listing_socket.mark()
+    listing.goto(f"{site.base_url}/tickets/")
+    listing_socket.wait_replayed(since)
+    pin(listing)
+
+    # --- another tab of the same customer sends a request ----------------------------------
+    other_tab = customer.new_page()
+    other_tab.goto(f"{site.base_url}/tickets/new/")
+    other_tab.get_by_label("Department").select_option(label="General support")
+    other_tab.get_by_label("Subject").fill(subject)
+    other_tab.get_by_label("Description").fill("Nothing prints since this morning.")
+    other_tab.get_by_role("button", name="Send request").click()
+    expect(other_tab).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
+    code = other_tab.locator("strong.reference").inner_text().strip()
+
+    row = listing.locator(f'#live-queue tr[data-reference="{code}"]')
+    expect(row, "the new request must appear in the open list").to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    expect(row.locator("[data-col=subject]")).to_have_text(subject)
+    expect(row.locator("[data-col=status]")).to_have_text("Received")
+    expect(row.get_by_role("link", name=code)).to_have_attribute("href", f"/tickets/{code}/")
+    assert_not_reloaded(listing, "customer's list")
+
+    # --- one agent page watches the ticket, another assigns it -----------------------------
+    desk = live_context()
+    watching = desk.new_page()
+    watching_socket = SocketLog(watching)
+    sign_in(watching, site, "agent")
+    since = watching_socket.mark()
+    watching.goto(f"{site.base_url}/desk/tickets/{code}/")
+    watching_socket.wait_watching(since, code)
+    pin(watching)
+    assigned = watching.locator("[data-live-assignee]")
+    expect(assigned).to_be_hidden()
+
+    acting = desk.new_page()
+    acting.goto(f"{site.base_url}/desk/tickets/{code}/")
+    choice = acting.locator("#assignee option:not([value=''])").first
+    name = choice.inner_text().strip()
+    acting.locator("#assignee").select_option(value=choice.get_attribute("value"))
+    acting.get_by_role("button", name="Assign", exact=True).click()
+
+    expect(assigned, "the assignment must show on the other open page").to_have_text(
+        f"assigned to {name}", timeout=LIVE_TIMEOUT_MS
+    )
+    expect(assigned).to_be_visible()
+    assert_not_reloaded(watching, "agent ticket page")

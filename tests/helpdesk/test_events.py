@@ -21,7 +21,7 @@ def test_each_service_emits_exactly_its_events_to_exactly_its_audiences(
     customer = people["customer"].pk
     assert emitted() == [
         ("ticket.created", sorted(["managers", f"dept.{dept}", f"ticket.{t}"])),
-        ("ticket.updated", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
+        ("ticket.created", sorted([f"ticket.{t}.public", f"user.{customer}.portal"])),
     ]
 
     services.ticket_reply(ticket=ticket, author=people["agent"], body_text="n", internal=True)
@@ -91,7 +91,7 @@ def test_a_tenants_services_log_their_events_in_that_tenant_only(
     ticket_with_upload(bravo, name="a.txt", content=b"hello")
 
     taken = capture_realtime_events.take()
-    assert [e.type for e in taken] == ["ticket.created", "ticket.updated"]
+    assert [e.type for e in taken] == ["ticket.created", "ticket.created"]
     assert {e.schema_name for e in taken} == {bravo.schema_name}
 
 
