@@ -60,17 +60,21 @@ class TicketForm(forms.Form):
             self.fields["email"] = forms.EmailField(label=_("Your email"), max_length=254)
             self.fields["name"] = forms.CharField(label=_("Your name"), max_length=150)
         self.staff = staff
-        self._custom_fields = self._custom_fields_for(self.data.get("department") or None)
+        # The chosen department (posted, or ``initial`` when the page is asked for with
+        # ``?department=``) decides the custom fields and the categories on offer.
+        chosen = self.data.get("department") or self.initial.get("department")
+        chosen = str(chosen) if chosen and str(chosen).isdigit() else ""
+        if chosen:
+            self.fields["category"].queryset = Category.objects.filter(
+                department__in=departments, department_id=chosen
+            )
+        self._custom_fields = _custom_fields_of(chosen, staff=staff)
         for field in self._custom_fields:
             self.fields[f"cf_{field.key}"] = _form_field(field)
 
-    def _custom_fields_for(self, department_id) -> list[CustomField]:
-        if not department_id or not str(department_id).isdigit():
-            return []
-        fields = CustomField.objects.filter(department_id=department_id)
-        if not self.staff:
-            fields = fields.filter(customer_visible=True)
-        return list(fields)
+    @property
+    def custom_field_names(self) -> set[str]:
+        return {f"cf_{field.key}" for field in self._custom_fields}
 
     def clean(self):
         cleaned = super().clean()
@@ -80,21 +84,34 @@ class TicketForm(forms.Form):
         return cleaned
 
     def custom_values(self) -> dict:
-        values = {}
-        for field in self._custom_fields:
-            value = self.cleaned_data.get(f"cf_{field.key}")
-            if value in (None, "", []):
-                continue
-            if hasattr(value, "isoformat"):
-                value = value.isoformat()
-            elif isinstance(value, Decimal):
-                value = str(value)  # exact, unlike a float
-            values[field.key] = value
-        return values
+        return _custom_values(self._custom_fields, self.cleaned_data)
 
     @property
     def uploads(self) -> list[CheckedUpload]:
         return self.cleaned_data.get("attachments") or []
+
+
+def _custom_fields_of(department_id, *, staff: bool) -> list[CustomField]:
+    if not department_id or not str(department_id).isdigit():
+        return []
+    fields = CustomField.objects.filter(department_id=department_id)
+    if not staff:
+        fields = fields.filter(customer_visible=True)
+    return list(fields)
+
+
+def _custom_values(fields: list[CustomField], cleaned_data: dict) -> dict:
+    values = {}
+    for field in fields:
+        value = cleaned_data.get(f"cf_{field.key}")
+        if value in (None, "", []):
+            continue
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)  # exact, unlike a float
+        values[field.key] = value
+    return values
 
 
 def _form_field(field: CustomField) -> forms.Field:
@@ -166,11 +183,28 @@ class TicketUpdateForm(forms.Form):
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=500)
 
-    def __init__(self, *args, department_id: int | None = None, **kwargs):
+    def __init__(
+        self, *args, department_id: int | None = None, custom_fields: dict | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         if department_id is not None:
             # Only the ticket's own department's categories: another's is not a choice.
             self.fields["category"].queryset = Category.objects.filter(department_id=department_id)
+        # Every custom field of the department, staff-only ones included, as they stand.
+        self._custom_fields = _custom_fields_of(department_id, staff=True)
+        for field in self._custom_fields:
+            name = f"cf_{field.key}"
+            self.fields[name] = _form_field(field)
+            if custom_fields and field.key in custom_fields:
+                self.initial.setdefault(name, custom_fields[field.key])
+        self._stored = dict(custom_fields or {})
+
+    def custom_values(self) -> dict:
+        """The ticket's custom values after this form: the department's fields as posted,
+        values of fields no longer defined (another department's) kept as they were."""
+        defined = {field.key for field in self._custom_fields}
+        kept = {k: v for k, v in self._stored.items() if k not in defined}
+        return {**kept, **_custom_values(self._custom_fields, self.cleaned_data)}
 
     def clean_tags(self) -> list[str]:
         tags = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]

@@ -205,6 +205,7 @@ def _ticket_page(
             "update_form": update_form
             or TicketUpdateForm(
                 department_id=ticket.department_id,
+                custom_fields=ticket.custom_fields,
                 initial={
                     "status": ticket.status_id,
                     "priority": ticket.priority,
@@ -293,7 +294,9 @@ def _collision(request: HttpRequest, ticket: Ticket) -> str:
 @require_POST
 def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
-    form = TicketUpdateForm(request.POST, department_id=ticket.department_id)
+    form = TicketUpdateForm(
+        request.POST, department_id=ticket.department_id, custom_fields=ticket.custom_fields
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -304,6 +307,7 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
                 priority=data["priority"],
                 category=data["category"],
                 tags=data["tags"],
+                custom_fields=form.custom_values(),
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -35,9 +35,13 @@ from tenants.context import current_schema_name
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
+    # ``?department=`` preselects a department: its custom fields and categories are on
+    # the page (ticket_form.js asks for it when the customer picks a department).
+    chosen = request.GET.get("department", "")
     form = TicketForm(
         request.POST or None, request.FILES or None, guest=user is None,
         staff=bool(user and user.is_agent),
+        initial={"department": chosen} if chosen.isdigit() else None,
     )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
