@@ -15,7 +15,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -322,7 +323,15 @@ def tickets_open_many(items: Sequence[NewTicket]) -> list[Opened]:
     return [Opened(t, m) for t, m in zip(tickets, messages, strict=True)]
 
 
-def _move_to_stage(ticket: Ticket, stage: str, actor: User | None, *, status=None) -> bool:
+def _move_to_stage(
+    ticket: Ticket, stage: str, actor: User | None, *, status=None, cascade: bool = True
+) -> bool:
+    """Give the (locked) ticket a new status and its history row; the caller saves it.
+
+    A master incident that reaches resolved or closed, by whatever path, resolves its
+    linked tickets here. ``cascade`` off: the move says nothing about the incident (a
+    master closed as a duplicate of another ticket) or the ticket cannot be a master.
+    """
     status = status or status_for_stage(stage)
     if ticket.status_id == status.pk:
         return False
@@ -343,6 +352,8 @@ def _move_to_stage(ticket: Ticket, stage: str, actor: User | None, *, status=Non
         old=old.key, new=status.key, old_label=old.customer_label, new_label=status.customer_label,
         old_agent_label=old.agent_label, new_agent_label=status.agent_label,
     )  # fmt: skip
+    if cascade and status.category in (StatusCategory.RESOLVED, StatusCategory.CLOSED):
+        _resolve_linked(ticket, actor)
     return True
 
 
@@ -435,8 +446,11 @@ def _copy_master_reply(linked: Ticket, message: Message, author: User | None) ->
         body_text=message.body_text,
     )
     _event(linked, author, "master_reply", master=message.ticket.reference)
-    Ticket.objects.filter(pk=linked.pk).update(updated_at=timezone.now())
+    linked.save(update_fields=["updated_at"])
     events.message_created(linked, copy)
+    # As for a reply on the ticket itself: the customer's copy of the message is news
+    # enough for them, the queues' activity is the desk's.
+    events.ticket_changed(linked, "ticket.updated", ["activity"], public=False)
     notifications_enqueue(kind="reply", message=copy)
 
 
@@ -464,8 +478,6 @@ def ticket_update(
     update: list[str] = []
     if status is not None and _move_to_stage(ticket, status.category, actor, status=status):
         update += ["status", "stage", "resolved_at", "closed_at"]
-        if ticket.stage == StatusCategory.RESOLVED:
-            _resolve_linked(ticket, actor)
     if impact is not None or urgency is not None:
         ticket.impact = impact or ticket.impact
         ticket.urgency = urgency or ticket.urgency
@@ -500,11 +512,20 @@ def ticket_update(
     return ticket
 
 
-def _resolve_linked(master: Ticket, actor: User) -> None:
+def _resolve_linked(master: Ticket, actor: User | None) -> None:
+    """The master's resolution reaches every report of it still open. A closed master
+    resolves them rather than closing them: their requesters may still confirm or reopen.
+    """
+    status = (
+        master.status
+        if master.status.category == StatusCategory.RESOLVED
+        else status_for_stage(StatusCategory.RESOLVED)
+    )
     for linked in master.linked_incidents.select_for_update().exclude(
         stage__in=[StatusCategory.RESOLVED, StatusCategory.CLOSED]
     ):
-        _move_to_stage(linked, StatusCategory.RESOLVED, actor, status=master.status)
+        # A linked ticket is never a master itself (ticket_link_to_master): no cascade.
+        _move_to_stage(linked, StatusCategory.RESOLVED, actor, status=status, cascade=False)
         linked.save(update_fields=["status", "stage", "resolved_at", "closed_at", "updated_at"])
         events.ticket_changed(linked, "ticket.updated", ["status"])
 
@@ -589,9 +610,46 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     return ticket
 
 
+def _same_requester(first: Ticket, second: Ticket) -> bool:
+    if first.requester_id and second.requester_id:
+        return first.requester_id == second.requester_id
+    # A guest is known by the address (and an account's address is a verified one).
+    return first.requester_email.lower() == second.requester_email.lower()
+
+
+QUOTE_BUDGET = 20_000  # characters of the duplicate quoted in the target's note
+
+
+def _merge_note_html(source: Ticket) -> str:
+    """The internal note that brings another requester's duplicate to the agents' eyes
+    on the target: a link to it and a quote of its public conversation (trimmed)."""
+    link = f'<a href="/desk/tickets/{escape(source.reference)}/">{escape(source.reference)}</a>'
+    intro = _(
+        "Merged from %(code)s, a request by %(requester)s. Its conversation stays on that "
+        "ticket, out of this requester's sight."
+    ) % {"code": link, "requester": escape(source.requester_name or source.requester_email)}
+    parts, budget = [f"<p>{intro}</p>"], QUOTE_BUDGET
+    for message in source.messages.filter(kind=MessageKind.PUBLIC):
+        if budget <= 0:
+            parts.append("<p>…</p>")
+            break
+        text = message.body_text[:budget]
+        budget -= len(text)
+        author = escape(message.author_name or message.author_email)
+        when = message.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        parts.append(f"<blockquote><p><strong>{author}</strong> ({when})</p>")
+        parts.append(text_to_html(text) + "</blockquote>")
+    return "".join(parts)
+
+
 @transaction.atomic
 def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
-    """Fold a duplicate into ``target``: its messages move over, it is closed and points there."""
+    """Fold a duplicate into ``target``: it is closed and points there.
+
+    One requester's conversation never enters another's: a duplicate from the same
+    requester moves its messages over, one from someone else keeps them, and the target
+    gets an internal note quoting it. The duplicate's requester is told where it went.
+    """
     _require_agent(actor)
     if source.pk == target.pk:
         raise ValidationError(_("A ticket cannot be merged into itself."), code="self")
@@ -603,22 +661,44 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         raise ValidationError(
             _("That ticket was already merged into another one."), code="target_merged"
         )
-    moved = list(source.messages.values_list("body_text", flat=True))
-    source.messages.update(ticket=target)
-    source.attachments.update(ticket=target)
+    texts = list(source.messages.values_list("body_text", flat=True))
+    note = None
+    if _same_requester(source, target):
+        source.messages.update(ticket=target)
+        source.attachments.update(ticket=target)
+    else:
+        html, text = _body(html=_merge_note_html(source))
+        note = Message.objects.create(
+            ticket=target, kind=MessageKind.INTERNAL, author=actor, author_name=actor.name,
+            author_email=actor.email, from_staff=True, channel=Channel.AGENT,
+            body_html=html, body_text=text,
+        )  # fmt: skip
     source.merged_into = target
-    _move_to_stage(source, StatusCategory.CLOSED, actor)
+    # Closed as a duplicate, not solved: a master's reports stay as they are.
+    _move_to_stage(source, StatusCategory.CLOSED, actor, cascade=False)
     source.save(
         update_fields=["merged_into", "status", "stage", "resolved_at", "closed_at", "updated_at"]
     )
+    with translation.override(_language_of(source.requester, "en")):
+        notice_text = _("This request was merged into %(code)s.") % {"code": target.reference}
+    notice = Message.objects.create(
+        ticket=source, kind=MessageKind.PUBLIC, author=actor, author_name=actor.name,
+        author_email=actor.email, from_staff=True, channel=Channel.AGENT,
+        body_html=text_to_html(notice_text), body_text=notice_text,
+    )  # fmt: skip
     _event(source, actor, "merged_into", target=target.reference)
     _event(target, actor, "merged_from", source=source.reference, requester=source.requester_email)
     target.save(update_fields=["updated_at"])
+    events.message_created(source, notice)
     events.ticket_changed(source, "ticket.merged", ["merged_into"])
+    if note is not None:
+        events.message_created(target, note)
     events.ticket_changed(target, "ticket.updated", ["messages"], public=False)
+    # Agents search the target for the duplicate's words (the search is the desk's only).
     search.ticket_document_append(
-        ticket_id=target.pk, text=" ".join([source.subject, source.reference, *moved])
+        ticket_id=target.pk, text=" ".join([source.subject, source.reference, *texts])
     )
+    notifications_enqueue(kind="reply", message=notice)
     return target
 
 
@@ -633,9 +713,18 @@ def ticket_link_to_master(*, ticket: Ticket, master: Ticket | None, actor: User)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.linked_incidents.exists():
         raise ValidationError(_("A master incident cannot be linked to another one."))
+    previous_master_id = ticket.master_id
     ticket.master = master
     ticket.save(update_fields=["master", "updated_at"])
     _event(ticket, actor, "master", master=master.reference if master else None)
+    events.ticket_changed(ticket, "ticket.updated", ["master"], public=False)
+    # The masters' pages list their reports. Their rows are not written (that would lock
+    # a master after its report, the reverse of a master reply): only the desk is told.
+    for master_id in dict.fromkeys([previous_master_id, master.pk if master else None]):
+        if master_id is not None:
+            events.ticket_changed(
+                Ticket(pk=master_id), "ticket.updated", ["linked_incidents"], public=False
+            )
     return ticket
 
 
@@ -650,6 +739,9 @@ def ticket_link_related(*, ticket: Ticket, other: Ticket, actor: User) -> Ticket
     if created:
         _event(ticket, actor, "linked", other=other.reference)
         _event(other, actor, "linked", other=ticket.reference)
+        # Staff only, and neither row is written: a link is no news in the queues.
+        events.ticket_changed(ticket, "ticket.updated", ["links"], public=False)
+        events.ticket_changed(other, "ticket.updated", ["links"], public=False)
     return link
 
 

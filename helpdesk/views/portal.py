@@ -119,6 +119,13 @@ def _ticket_page(
             "action_base": action_base,
             "submitted": request.GET.get("submitted") == "1",
             "guest_token": guest_token,
+            # Merged: the target is linked only for whom its page opens (the same rule as
+            # the page itself); others see its code.
+            "merged_target_opens": bool(
+                ticket.merged_into_id
+                and request.user.is_authenticated
+                and tickets_visible_to(request.user).filter(pk=ticket.merged_into_id).exists()
+            ),
         },
         status=400 if form is not None and form.errors else 200,
     )

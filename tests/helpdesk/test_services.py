@@ -179,7 +179,9 @@ def test_escalation_needs_a_reason_and_only_agents_assign(new_ticket, people):
         services.ticket_assign(ticket=ticket, actor=people["agent"], assignee=people["customer"])
 
 
-def test_merge_moves_the_conversation_and_closes_the_duplicate(new_ticket, people):
+def test_merge_closes_another_requesters_duplicate_and_notes_it_for_the_agents(new_ticket, people):
+    from helpdesk.models import MessageKind
+
     original = new_ticket(subject="VPN down")
     duplicate = new_ticket(subject="VPN not working", requester=people["other_customer"])
 
@@ -188,7 +190,12 @@ def test_merge_moves_the_conversation_and_closes_the_duplicate(new_ticket, peopl
     duplicate.refresh_from_db()
     assert duplicate.merged_into == original
     assert duplicate.stage == StatusCategory.CLOSED
-    assert original.messages.count() == 2
+    # Their words stay on their ticket: the target gains an internal note about it.
+    assert [m.kind for m in original.messages.order_by("pk")] == [
+        MessageKind.PUBLIC,
+        MessageKind.INTERNAL,
+    ]
+    assert duplicate.messages.filter(kind=MessageKind.PUBLIC).count() == 2  # + the notice
     with pytest.raises(ValidationError):
         services.ticket_merge(source=original, target=original, actor=people["agent"])
 
