@@ -48,15 +48,23 @@ def user_create_owner(*, tenant: Tenant, owner: OwnerDetails) -> User:
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str) -> User:
-    """Customer, agent, manager or administrator; staff and superuser flags follow."""
+    """Customer, agent, manager or administrator; staff and superuser flags follow.
+
+    Any change of role closes the user's live sockets: they reconnect and are given the
+    audiences of the role they have now (an agent who was a manager loses "managers").
+    """
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
-    was_staff = user.is_agent
+    # The role as stored, not as on ``user``: a ModelForm has already copied the new
+    # role onto the instance by the time it calls this.
+    stored = (
+        User.objects.select_for_update().filter(pk=user.pk).values_list("role", flat=True).first()
+    )
     user.role = role
     user.is_staff = role in STAFF_ROLES
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff", "is_superuser"])
-    if was_staff and role not in STAFF_ROLES:
+    if stored is not None and stored != role:
         access_revoked(user_id=user.pk)
     return user
 

@@ -3,7 +3,8 @@
 Which audiences a user joins is decided here, from the database, never from the client:
 agents hear their departments, their own tickets and (managers) everything; customers
 hear only their own tickets' public events. A client may ask to watch one ticket; the
-same access check as the pages decides.
+same access check as the pages decides, with the user as stored at that moment, and it
+is decided again when an event moves the ticket to another department or assignee.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from typing import Any
 
 from django.http import Http404
 
-from accounts.models import User
 from helpdesk.access import ticket_get_for_user_or_404
 from helpdesk.models import DepartmentMember
 from helpdesk.services.tickets import tickets_mark_seen
 from realtime.consumers import EventStreamConsumer
 from tenants.channels_middleware import db_call
 from tenants.context import tenant_schema
+
+# A ticket event that changes one of these may take the ticket out of an agent's reach
+# (its "changes", helpdesk/events.py: a transfer, an assignment, an escalation).
+ACCESS_CHANGES = frozenset({"department", "assignee"})
 
 
 class DeskConsumer(EventStreamConsumer):
@@ -32,8 +36,7 @@ class DeskConsumer(EventStreamConsumer):
         ``{"type": "seen", "ticket": <a watched reference>, "updated_at": <ISO time of the
         change shown>}``; a mark never goes past the ticket's own last change."""
         reference, stamp = content.get("ticket"), content.get("updated_at")
-        watching = getattr(self, "watching", {})
-        if not isinstance(reference, str) or reference not in watching:
+        if not isinstance(reference, str) or reference not in self.watching:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
         try:
@@ -55,7 +58,7 @@ class DeskConsumer(EventStreamConsumer):
         with tenant_schema(self.schema_name):
             # Read again, as the pages do: the role, the account and the departments
             # may have changed since the socket opened.
-            user = User.objects.filter(pk=self.scope["user"].pk, is_active=True).first()
+            user = self.current_user()
             if user is None or not user.is_agent:
                 return False
             try:
@@ -77,11 +80,19 @@ class DeskConsumer(EventStreamConsumer):
         return audiences
 
     def watch_audience(self, user, ticket_reference: str) -> str | None:
+        # A former agent would pass the access check as a customer (their own requests)
+        # and then hear the staff audience: internal notes.
+        if not user.is_agent:
+            return None
         try:
             ticket = ticket_get_for_user_or_404(user=user, reference=ticket_reference)
         except Http404:
             return None
         return f"ticket.{ticket.pk}"
+
+    def event_may_end_watch(self, event: dict[str, Any]) -> bool:
+        changes = event.get("changes")
+        return isinstance(changes, list) and any(change in ACCESS_CHANGES for change in changes)
 
 
 class PortalConsumer(EventStreamConsumer):

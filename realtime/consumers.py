@@ -10,6 +10,7 @@ from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from realtime import poller
@@ -30,6 +31,11 @@ REPLAY_LIMIT = 500
 # commit id 104 after id 105 was delivered. Replay therefore re-sends the few seconds
 # before the client's last id too; clients drop ids they have already applied.
 REPLAY_OVERLAP_SECONDS = 10
+# What one connection may ask: a page watches one ticket; a client asking for more is
+# holding groups (and the check of every ticket it names) for nothing.
+MAX_WATCHES = 20
+# A flooding client is told so once a second, not once per frame it sent.
+RATE_LIMITED_NOTICE_SECONDS = 1.0
 
 
 class RecentIds:
@@ -99,11 +105,39 @@ def replay_events(
         return [{"type": "event", "id": row["pk"], "event": row["payload"]} for row in rows]
 
 
+class Watch:
+    """A socket's membership of one watched ticket's group. The hub holds this, not the
+    socket, so a delivery the hub had already begun when the socket stopped watching (it
+    iterates over the members it had) is dropped rather than sent."""
+
+    __slots__ = ("consumer", "audience", "reference")
+
+    def __init__(self, consumer: EventStreamConsumer, audience: str, reference: str) -> None:
+        self.consumer, self.audience, self.reference = consumer, audience, reference
+
+    async def hub_dispatch(self, message: dict[str, Any]) -> None:
+        if self.consumer.watches.get(self.audience) is self:
+            await self.consumer.hub_dispatch(message)
+
+    async def hub_dispatch_events(self, messages: list[dict[str, Any]], text: str) -> None:
+        if self.consumer.watches.get(self.audience) is self:
+            await self.consumer.watched_events(self, messages, text)
+
+
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
-    """Subclasses implement ``audiences_for_user`` and ``watch_audience`` (sync, DB)."""
+    """Subclasses implement ``audiences_for_user`` and ``watch_audience`` (sync, DB), and
+    may say which events can take a watched ticket out of the user's reach
+    (``event_may_end_watch``)."""
 
     frame_rate = 10.0
     frame_burst = 30
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.watching: dict[str, str] = {}  # the client's reference -> its audience
+        self.watches: dict[str, Watch] = {}  # a watched audience -> its group membership
+        self.greeted = False
+        self.rate_limited_told = float("-inf")
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -138,16 +172,34 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     def watch_audience(self, user, ticket_reference: str) -> str | None:  # pragma: no cover
         raise NotImplementedError
 
+    def event_may_end_watch(self, event: dict[str, Any]) -> bool:
+        """Whether ``event`` (of a watched ticket) may have taken it out of the user's
+        reach; if so the socket asks again before sending it (``watched_events``)."""
+        return False
+
+    def current_user(self):
+        """The socket's user as stored now (None once deactivated or deleted): the role
+        and the account may have changed since the handshake. Inside the tenant's schema."""
+        return (
+            get_user_model()
+            ._default_manager.filter(pk=self.scope["user"].pk, is_active=True)
+            .first()
+        )
+
     async def disconnect(self, code: int) -> None:
         if getattr(self, "polled", False):
             poller.unwatch(self.schema_name)
             self.polled = False
+        watches, self.watches, self.watching = self.watches, {}, {}
         for audience in getattr(self, "audiences", ()):
-            await hub().leave(self._group(audience), self)
+            await hub().leave(self._group(audience), watches.get(audience, self))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if not self.bucket.take():
-            await self.send_json({"type": "error", "error": "rate_limited"})
+            now = time.monotonic()
+            if now - self.rate_limited_told >= RATE_LIMITED_NOTICE_SECONDS:
+                self.rate_limited_told = now
+                await self.send_json({"type": "error", "error": "rate_limited"})
             return
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
@@ -176,6 +228,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         return {"hello": self.on_hello, "watch": self.on_watch, "presence": self.on_presence}
 
     async def on_hello(self, content: dict[str, Any]) -> None:
+        # Once per connection: a replay reads up to REPLAY_LIMIT rows, and a reconnecting
+        # client opens a new connection anyway.
+        if self.greeted:
+            await self.send_json({"type": "error", "error": "duplicate_hello"})
+            return
+        self.greeted = True
         user = self.scope["user"]
         await self.send_json(
             {
@@ -206,15 +264,57 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(reference, str) or len(reference) > 20:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
+        if reference not in self.watching and len(self.watching) >= MAX_WATCHES:
+            await self.send_json({"type": "error", "error": "too_many_watches"})
+            return
         audience = await db_call(self._watch)(reference)
         if audience is None:
             await self.send_json({"type": "error", "error": "not_found"})
             return
         if audience not in self.audiences:
+            watch = Watch(self, audience, reference)
             self.audiences.add(audience)
-            await hub().join(self._group(audience), self)
-        self.watching = {**getattr(self, "watching", {}), reference: audience}
+            self.watches = {**self.watches, audience: watch}
+            await hub().join(self._group(audience), watch)
+        self.watching = {**self.watching, reference: audience}
         await self.send_json({"type": "watching", "ticket": reference})
+
+    async def watched_events(self, watch: Watch, messages: list[dict[str, Any]], text: str) -> None:
+        """A tick of a watched ticket's group. When one of its events may have moved the
+        ticket out of the user's reach (another department, another assignee), access is
+        checked again before anything from that event on is sent; if it is gone the
+        socket stops watching and says so. Only such ticks cost a query; the rest go the
+        usual way."""
+        if not isinstance(messages, EventBatch):
+            messages = EventBatch(messages)
+        if not messages.revokes:  # a revocation closes the socket anyway
+            cut = next(
+                (i for i, m in enumerate(messages) if self.event_may_end_watch(m["event"])), None
+            )
+            if cut is not None:
+                allowed = await db_call(self._watch)(watch.reference) == watch.audience
+                if self.watches.get(watch.audience) is not watch:
+                    return  # unwatched (or disconnected) meanwhile
+                if not allowed:
+                    if cut:
+                        before = EventBatch(messages[:cut])
+                        await self.hub_dispatch_events(
+                            before, batch_text([event_text(m) for m in before])
+                        )
+                    await self.unwatch(watch)
+                    return
+        await self.hub_dispatch_events(messages, text)
+
+    async def unwatch(self, watch: Watch) -> None:
+        if self.watches.get(watch.audience) is not watch:
+            return
+        self.watches = {a: w for a, w in self.watches.items() if a != watch.audience}
+        references = [r for r, a in self.watching.items() if a == watch.audience]
+        self.watching = {r: a for r, a in self.watching.items() if a != watch.audience}
+        self.audiences.discard(watch.audience)
+        await hub().leave(self._group(watch.audience), watch)
+        for reference in references:
+            await self.send_json({"type": "unwatched", "ticket": reference})
 
     # Presence ("X is viewing", "X is replying") is ephemeral: it goes straight to the
     # ticket's watchers through the layer, is never logged and never replayed.
@@ -223,26 +323,29 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_presence(self, content: dict[str, Any]) -> None:
         reference, state = content.get("ticket"), content.get("state")
-        watching = getattr(self, "watching", {})
-        audience = watching.get(reference) if isinstance(reference, str) else None
+        audience = self.watching.get(reference) if isinstance(reference, str) else None
         if audience is None or state not in self.presence_states:
             await self.send_json({"type": "error", "error": "malformed_frame"})
             return
         user = self.scope["user"]
-        await self.channel_layer.group_send(
-            self._group(audience),
-            {
-                "type": "realtime.presence",
-                "sender": self.channel_name,
-                "presence": {
-                    "ticket": reference,
-                    "user_id": user.pk,
-                    "name": str(user),
-                    "state": state,
-                    "expires_in": self.presence_ttl_seconds,
+        try:
+            await self.channel_layer.group_send(
+                self._group(audience),
+                {
+                    "type": "realtime.presence",
+                    "sender": self.channel_name,
+                    "presence": {
+                        "ticket": reference,
+                        "user_id": user.pk,
+                        "name": str(user),
+                        "state": state,
+                        "expires_in": self.presence_ttl_seconds,
+                    },
                 },
-            },
-        )
+            )
+        except Exception:  # the layer is down (Redis): presence is lost, the socket is not
+            logger.warning("presence not sent for %s", reference, exc_info=True)
+            await self.send_json({"type": "error", "error": "unavailable"})
 
     async def realtime_presence(self, message: dict[str, Any]) -> None:
         if message["sender"] != self.channel_name:
@@ -250,7 +353,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     def _watch(self, reference: str) -> str | None:
         with tenant_schema(self.schema_name):
-            return self.watch_audience(self.scope["user"], reference)
+            user = self.current_user()
+            return None if user is None else self.watch_audience(user, reference)
 
     async def hub_dispatch(self, message: dict[str, Any]) -> None:
         """A message of one of this socket's groups, handed over by the process's hub."""
