@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -28,11 +29,19 @@ from wagtail.api.v3.auth import BearerTokenAuth
 from accounts.models import User
 from helpdesk import selectors
 from helpdesk.access import agent_department_ids, ticket_get_for_user_or_404, tickets_visible_to
+from helpdesk.custom_fields import (
+    custom_fields_by_department,
+    custom_values_clean,
+    custom_values_visible,
+    customer_visible_keys,
+)
 from helpdesk.models import (
     Category,
     Channel,
     CustomerProfile,
+    CustomField,
     Department,
+    DepartmentMember,
     Level,
     Message,
     Priority,
@@ -132,21 +141,32 @@ class MessageOut(Schema):
 
 
 class TicketOut(Schema):
+    """A ticket as the caller may see it. Customers get what the portal shows them: the
+    customers' status label, their own custom fields, and null for the desk's fields."""
+
     reference: str
     subject: str
     department: DepartmentOut
     category: str | None
     status: str
-    status_label: str
+    status_label: str = Field(
+        ..., description="The agents' label for agents, the customers' label for customers"
+    )
     stage: str
-    priority: Literal["low", "medium", "high", "critical"]
-    tier: int
+    priority: Literal["low", "medium", "high", "critical"] | None = Field(
+        ..., description="null for customers"
+    )
+    tier: int | None = Field(..., description="null for customers")
     channel: str
     requester_email: str
     requester_name: str
-    assignee: PersonOut | None
-    tags: list[str]
-    custom_fields: dict[str, Any]
+    assignee: PersonOut | None = Field(
+        ..., description="null when unassigned, and always for customers"
+    )
+    tags: list[str] | None = Field(..., description="null for customers")
+    custom_fields: dict[str, Any] = Field(
+        ..., description="For customers only the fields their department shows customers"
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     first_response_at: dt.datetime | None
@@ -175,7 +195,11 @@ class TicketIn(Schema):
     impact: Literal["low", "medium", "high"] = "low"
     requester_email: str | None = Field(None, max_length=254)
     requester_name: str = Field("", max_length=150)
-    custom_fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    custom_fields: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="The department's custom fields by key: text, number, choice, date "
+        "(YYYY-MM-DD) or checkbox (true/false). Customers fill only the fields shown to them.",
+    )
 
 
 class TicketPatch(Schema):
@@ -219,37 +243,67 @@ class CustomerOut(Schema):
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _ticket_out(ticket: Ticket) -> dict[str, Any]:
-    return {
+def _ticket_out(ticket: Ticket, *, customer_keys: set[str] | None = None) -> dict[str, Any]:
+    """The desk's view of ``ticket``; with ``customer_keys`` (the custom fields a customer
+    may see), the portal's: nothing of priority, tier, assignee or tags."""
+    out = {
         "reference": ticket.reference,
         "subject": ticket.subject,
         "department": ticket.department,
         "category": ticket.category.name if ticket.category_id else None,
         "status": ticket.status.key,
-        "status_label": ticket.status.agent_label,
         "stage": ticket.stage,
-        "priority": PRIORITY_NAMES[ticket.priority],
-        "tier": ticket.tier,
         "channel": ticket.channel,
         "requester_email": ticket.requester_email,
         "requester_name": ticket.requester_name,
-        "assignee": ticket.assignee if ticket.assignee_id else None,
-        "tags": ticket.tags,
-        "custom_fields": ticket.custom_fields,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
         "first_response_at": ticket.first_response_at,
         "resolved_at": ticket.resolved_at,
     }
+    if customer_keys is not None:
+        return {
+            **out,
+            "status_label": ticket.status.customer_label,
+            "priority": None,
+            "tier": None,
+            "assignee": None,
+            "tags": None,
+            "custom_fields": custom_values_visible(ticket.custom_fields, customer_keys),
+        }
+    return {
+        **out,
+        "status_label": ticket.status.agent_label,
+        "priority": PRIORITY_NAMES[ticket.priority],
+        "tier": ticket.tier,
+        "assignee": ticket.assignee if ticket.assignee_id else None,
+        "tags": ticket.tags,
+        "custom_fields": ticket.custom_fields,
+    }
 
 
-def _department(value: str) -> Department:
+def _tickets_out(user: User, tickets: list[Ticket]) -> list[dict[str, Any]]:
+    """``tickets`` as ``user`` may see them (one query for a customer's page)."""
+    if user.is_agent:
+        return [_ticket_out(ticket) for ticket in tickets]
+    keys = customer_visible_keys({ticket.department_id for ticket in tickets})
+    return [
+        _ticket_out(ticket, customer_keys=keys.get(ticket.department_id, set()))
+        for ticket in tickets
+    ]
+
+
+def _department_or_none(value: str) -> Department | None:
     query = (
         Department.objects.filter(pk=int(value))
         if value.isdigit()
         else (Department.objects.filter(slug=value))
     )
-    department = query.first()
+    return query.first()
+
+
+def _department(value: str) -> Department:
+    department = _department_or_none(value)
     if department is None:
         raise DjangoValidationError({"department": [_("No such department.")]}, code="department")
     return department
@@ -287,6 +341,7 @@ def tickets_list(request: HttpRequest, filters: Query[TicketFiltersIn]):
     priority = {v: k for k, v in PRIORITY_NAMES.items()}.get(filters.priority or "")
     page = selectors.desk_tickets(
         user=request.user,
+        fields=selectors.API_LIST_FIELDS,
         filters=selectors.TicketFilters(
             queue=filters.queue if request.user.is_agent else "all",
             stages=[filters.stage] if filters.stage else [],
@@ -302,22 +357,28 @@ def tickets_list(request: HttpRequest, filters: Query[TicketFiltersIn]):
             cursor=filters.cursor or "",
         ),
     )
-    return {"items": [_ticket_out(t) for t in page.tickets], "next_cursor": page.next_cursor}
+    return {"items": _tickets_out(request.user, page.tickets), "next_cursor": page.next_cursor}
 
 
 class _Lookups:
-    """Departments, categories and requesters a create needs: read for one ticket, or
-    read once for a whole batch (``preload``)."""
+    """Departments, categories, custom fields and requesters a create by ``user`` needs:
+    read for one ticket, or read once for a whole batch (``preload``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, user: User) -> None:
+        self.user = user
         self.departments: dict[str, Department] | None = None
         self.categories: dict[int, Category] | None = None
         self.people: dict[str, User] | None = None
+        self.fields: dict[int, list[CustomField]] | None = None
+        self._own_departments: set[int] | None = None
 
     def preload(self, payloads: list[TicketIn]) -> None:
         self.departments = {}
         for department in Department.objects.all():
             self.departments[str(department.pk)] = self.departments[department.slug] = department
+        self.fields = custom_fields_by_department(
+            {d.pk for d in self.departments.values()}, staff=self.user.is_agent
+        )
         wanted = {p.category for p in payloads if p.category is not None}
         self.categories = {c.pk: c for c in Category.objects.filter(pk__in=wanted)}
         emails = {(p.requester_email or "").strip().lower() for p in payloads}
@@ -348,37 +409,66 @@ class _Lookups:
             return User.objects.select_related("customer_profile").filter(email=email).first()
         return self.people.get(email)
 
+    def custom_fields(self, department: Department) -> list[CustomField]:
+        """The fields ``user`` may fill in ``department`` (a customer's: the visible ones)."""
+        if self.fields is None:
+            self.fields = custom_fields_by_department([department.pk], staff=self.user.is_agent)
+        return self.fields.get(department.pk, [])
+
+    def may_file_into(self, department: Department) -> bool:
+        if self.user.is_manager:
+            return True
+        if not self.user.is_agent:
+            return department.is_public
+        if self._own_departments is None:
+            self._own_departments = set(agent_department_ids(self.user))
+        return department.pk in self._own_departments
+
 
 def _new_ticket(user: User, payload: TicketIn, lookups: _Lookups) -> NewTicket:
-    """What the payload asks for, checked against what ``user`` may do."""
+    """What the payload asks for, checked against what ``user`` may do; every rejected
+    field at once (a ValidationError keyed by field: ``custom_fields.<key>``)."""
     department = lookups.department(payload.department)
-    if not user.is_agent and not department.is_public:
-        raise DjangoValidationError({"department": [_("No such department.")]}, code="department")
+    if not lookups.may_file_into(department):
+        if not user.is_agent:  # an internal department does not exist for a customer
+            raise DjangoValidationError(
+                {"department": [_("No such department.")]}, code="department"
+            )
+        raise DjangoValidationError(
+            {"department": [_("You may file only into your own departments.")]},
+            code="department",
+        )
+    errors: dict[str, list[str]] = {}
     category = None
     if payload.category is not None:
         category = lookups.category(payload.category, department)
         if category is None:
-            raise DjangoValidationError(
-                {"category": [_("No such category here.")]}, code="category"
-            )
+            errors["category"] = [_("No such category here.")]
+    custom_values: dict[str, Any] = {}
+    try:
+        custom_values = custom_values_clean(
+            fields=lookups.custom_fields(department), values=payload.custom_fields
+        )
+    except DjangoValidationError as error:
+        for key, messages in error.message_dict.items():
+            errors[f"custom_fields.{key}"] = messages
     requester, email = user, ""
     if user.is_agent:
         # Integrators create tickets on behalf of customers, identified by email.
-        if not payload.requester_email:
-            raise DjangoValidationError(
-                {"requester_email": [_("Required when an agent's token creates a ticket.")]},
-                code="requester_email",
-            )
-        email = payload.requester_email.strip().lower()
-        try:
-            validate_email(email)
-        except DjangoValidationError as error:
-            raise DjangoValidationError(
-                {"requester_email": [_("Enter a valid email address.")]}, code="requester_email"
-            ) from error
-        requester = lookups.person(email)
-        if requester is not None and requester.is_agent:
-            requester = None
+        email = (payload.requester_email or "").strip().lower()
+        if not email:
+            errors["requester_email"] = [_("Required when an agent's token creates a ticket.")]
+        else:
+            try:
+                validate_email(email)
+            except DjangoValidationError:
+                errors["requester_email"] = [_("Enter a valid email address.")]
+            else:
+                requester = lookups.person(email)
+                if requester is not None and requester.is_agent:
+                    requester = None
+    if errors:
+        raise DjangoValidationError(errors)
     return NewTicket(
         subject=payload.subject,
         body_text=payload.body,
@@ -390,21 +480,19 @@ def _new_ticket(user: User, payload: TicketIn, lookups: _Lookups) -> NewTicket:
         requester=requester,
         requester_email=email,
         requester_name=payload.requester_name,
-        custom_fields=payload.custom_fields,
+        custom_fields=custom_values,
         created_by=user if user.is_agent else None,
     )
 
 
 @api.post("/tickets", response={201: TicketDetailOut}, tags=["tickets"])
 def tickets_create(request: HttpRequest, payload: TicketIn):
+    """Open one ticket. An agent's token files only into the agent's departments (a
+    customer's for the customer, into public departments), so the caller can read it."""
     user: User = request.user
-    opened = ticket_services.ticket_open(_new_ticket(user, payload, _Lookups()))
-    ticket = opened.ticket
-    if user.is_manager or (ticket.requester_id and ticket.requester_id == user.pk):
-        # Visible to them whatever its department: answer from the rows just written.
-        return Status(201, _detail_of(user, ticket, messages=[opened.message]))
-    # An agent filing outside their departments gets the same 404 as a read would.
-    return Status(201, _detail(user, ticket.reference))
+    opened = ticket_services.ticket_open(_new_ticket(user, payload, _Lookups(user)))
+    # The caller may see what they filed: answer from the rows just written.
+    return Status(201, _detail_of(user, opened.ticket, messages=[opened.message]))
 
 
 class TicketBatchIn(Schema):
@@ -424,18 +512,12 @@ def tickets_create_batch(request: HttpRequest, payload: TicketBatchIn):
     """
     user: User = request.user
     _agent_only(user)
-    lookups = _Lookups()
+    lookups = _Lookups(user)
     lookups.preload(payload.tickets)
-    allowed = None if user.is_manager else set(agent_department_ids(user))
     items, errors = [], {}
     for index, item in enumerate(payload.tickets):
         try:
             new = _new_ticket(user, item, lookups)
-            if allowed is not None and new.department.pk not in allowed:
-                raise DjangoValidationError(
-                    {"department": [_("You may file only into your own departments.")]},
-                    code="department",
-                )
         except DjangoValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"tickets.{index}.{field}"] = messages
@@ -458,7 +540,21 @@ def tickets_create_batch(request: HttpRequest, payload: TicketBatchIn):
             },
             code="invalid_item",
         ) from error
-    return Status(201, {"items": [_ticket_out(o.ticket) for o in opened]})
+    return Status(201, {"items": _tickets_out(user, [o.ticket for o in opened])})
+
+
+def _messages_out(user: User, messages) -> list:
+    """Messages as ``user`` may see them: a customer sees agents' names, as on the portal,
+    not their addresses."""
+    if user.is_agent:
+        return list(messages)
+    out = []
+    for message in messages:
+        row = MessageOut.from_orm(message).model_dump()
+        if message.from_staff:
+            row["author_email"] = ""
+        out.append(row)
+    return out
 
 
 def _detail(user: User, reference: str) -> dict[str, Any]:
@@ -468,11 +564,12 @@ def _detail(user: User, reference: str) -> dict[str, Any]:
 def _detail_of(
     user: User, ticket: Ticket, *, messages: list[Message] | None = None
 ) -> dict[str, Any]:
-    out = _ticket_out(ticket)
-    out["messages"] = (
+    out = _tickets_out(user, [ticket])[0]
+    out["messages"] = _messages_out(
+        user,
         messages
         if messages is not None
-        else selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent)
+        else selectors.ticket_conversation(ticket=ticket, include_internal=user.is_agent),
     )
     return out
 
@@ -484,46 +581,73 @@ def tickets_read(request: HttpRequest, reference: str):
 
 @api.patch("/tickets/{reference}", response=TicketDetailOut, tags=["tickets"])
 def tickets_update(request: HttpRequest, reference: str, payload: TicketPatch):
+    """Change fields, assign, transfer: all of it or, when any value is rejected, none.
+
+    With ``department`` the ticket moves first; ``category`` and ``assignee`` then belong
+    to the department it moves to.
+    """
     user: User = request.user
     _agent_only(user)
     ticket = _reload(user, reference)
     fields = payload.dict(exclude_unset=True)
+    errors: dict[str, list[str]] = {}
+    department = ticket.department
+    if payload.department:
+        found = _department_or_none(payload.department)
+        if found is None:
+            errors["department"] = [_("No such department.")]
+        else:
+            department = found
     changes: dict[str, Any] = {}
     if "status" in fields and payload.status:
-        changes["status"] = _status(payload.status)
+        changes["status"] = TicketStatus.objects.filter(key=payload.status).first()
+        if changes["status"] is None:
+            errors["status"] = [_("No such status.")]
     if payload.priority:
         changes["priority"] = {v: k for k, v in PRIORITY_NAMES.items()}[payload.priority]
     if "category" in fields:
-        category = None
+        changes["category"] = None
         if payload.category is not None:
-            category = Category.objects.filter(pk=payload.category).first()
-            if category is None:
-                raise DjangoValidationError({"category": [_("No such category.")]}, code="category")
-        changes["category"] = category
+            changes["category"] = Category.objects.filter(
+                pk=payload.category, department=department
+            ).first()
+            if changes["category"] is None:
+                errors["category"] = [_("No such category here.")]
     if payload.tags is not None:
         changes["tags"] = payload.tags
-    if changes:
-        ticket_services.ticket_update(ticket=ticket, actor=user, **changes)
-    if "assignee" in fields:
-        assignee = None
-        if payload.assignee:
-            assignee = User.objects.filter(pk=payload.assignee).first()
-            if assignee is None:
-                raise DjangoValidationError({"assignee": [_("No such agent.")]}, code="assignee")
-        ticket_services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
-    if payload.department:
-        ticket_services.ticket_transfer(
-            ticket=ticket, actor=user, department=_department(payload.department)
-        )
-        if not tickets_visible_to(user).filter(pk=ticket.pk).exists():
-            return {**_ticket_out(Ticket.objects.get(pk=ticket.pk)), "messages": []}
+    assignee = None
+    if "assignee" in fields and payload.assignee:
+        assignee = User.objects.filter(pk=payload.assignee, is_active=True).first()
+        if assignee is None or not assignee.is_agent:
+            errors["assignee"] = [_("No such agent.")]
+        elif not (
+            assignee.is_manager
+            or DepartmentMember.objects.filter(user=assignee, department=department).exists()
+        ):
+            errors["assignee"] = [_("This agent does not work in the ticket's department.")]
+    if errors:
+        raise DjangoValidationError(errors)
+    transfer = department.pk != ticket.department_id
+    with transaction.atomic():  # one request, one change: a failing step undoes the others
+        if transfer:
+            ticket_services.ticket_transfer(ticket=ticket, actor=user, department=department)
+        if changes:
+            ticket_services.ticket_update(ticket=ticket, actor=user, **changes)
+        if "assignee" in fields:
+            ticket_services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
+    if transfer and not tickets_visible_to(user).filter(pk=ticket.pk).exists():
+        # Moved out of their reach: what they changed, without the conversation.
+        return {**_ticket_out(Ticket.objects.get(pk=ticket.pk)), "messages": []}
     return _detail(user, ticket.reference)
 
 
 @api.get("/tickets/{reference}/messages", response=list[MessageOut], tags=["messages"])
 def messages_list(request: HttpRequest, reference: str):
     ticket = _reload(request.user, reference)
-    return selectors.ticket_conversation(ticket=ticket, include_internal=request.user.is_agent)
+    return _messages_out(
+        request.user,
+        selectors.ticket_conversation(ticket=ticket, include_internal=request.user.is_agent),
+    )
 
 
 @api.post("/tickets/{reference}/messages", response={201: MessageOut}, tags=["messages"])

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.attachments import CheckedUpload, check_uploads
+from helpdesk.custom_fields import form_field, stored_value
 from helpdesk.models import (
     Category,
     CustomField,
     Department,
-    FieldType,
     Level,
     Priority,
     TicketStatus,
@@ -70,7 +68,7 @@ class TicketForm(forms.Form):
             )
         self._custom_fields = _custom_fields_of(chosen, staff=staff)
         for field in self._custom_fields:
-            self.fields[f"cf_{field.key}"] = _form_field(field)
+            self.fields[f"cf_{field.key}"] = form_field(field)
 
     @property
     def custom_field_names(self) -> set[str]:
@@ -106,26 +104,8 @@ def _custom_values(fields: list[CustomField], cleaned_data: dict) -> dict:
         value = cleaned_data.get(f"cf_{field.key}")
         if value in (None, "", []):
             continue
-        if hasattr(value, "isoformat"):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = str(value)  # exact, unlike a float
-        values[field.key] = value
+        values[field.key] = stored_value(value)
     return values
-
-
-def _form_field(field: CustomField) -> forms.Field:
-    common = {"label": field.label, "required": field.required}
-    if field.field_type == FieldType.NUMBER:
-        return forms.DecimalField(max_digits=18, decimal_places=4, **common)
-    if field.field_type == FieldType.CHOICE:
-        choices = [("", "---")] + [(c, c) for c in field.choice_list]
-        return forms.ChoiceField(choices=choices, **common)
-    if field.field_type == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if field.field_type == FieldType.CHECKBOX:
-        return forms.BooleanField(label=field.label, required=field.required)
-    return forms.CharField(max_length=500, **common)
 
 
 class ReplyForm(forms.Form):
@@ -194,7 +174,7 @@ class TicketUpdateForm(forms.Form):
         self._custom_fields = _custom_fields_of(department_id, staff=True)
         for field in self._custom_fields:
             name = f"cf_{field.key}"
-            self.fields[name] = _form_field(field)
+            self.fields[name] = form_field(field)
             if custom_fields and field.key in custom_fields:
                 self.initial.setdefault(name, custom_fields[field.key])
         self._stored = dict(custom_fields or {})

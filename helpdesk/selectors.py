@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
@@ -28,6 +29,7 @@ from helpdesk.models import (
     TicketSeen,
 )
 from helpdesk.search import tsquery_for
+from helpdesk.text import tokenize
 
 PAGE_SIZE = 50
 SORTS = {
@@ -146,6 +148,11 @@ LIST_FIELDS = (
     "requester_email", "created_at", "updated_at", "tags", "department__name",
     "status__agent_label", "status__key", "assignee__name", "assignee__email", "category__name",
 )  # fmt: skip
+# What the API's ticket list shows besides: read with the rows, not one query per ticket.
+API_LIST_FIELDS = (
+    *LIST_FIELDS, "channel", "custom_fields", "first_response_at", "resolved_at",
+    "department__slug", "department__is_public", "status__customer_label",
+)  # fmt: skip
 # Matches above which a word counts as common (see _newest_matches_first).
 COMMON_WORD_MATCHES = 3000
 
@@ -178,7 +185,39 @@ def _estimated_rows(query: QuerySet) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:
+def _customer_matches(query: QuerySet[Ticket], *, user: User, tsquery: str) -> QuerySet[Ticket]:
+    """``query`` narrowed to the tickets whose subject, tracking code or public messages
+    match: what a customer may see of them, never an internal note.
+
+    The ticket's search document holds every message, notes included, so it is not used
+    here: the few tickets a customer sees are read with their public messages, tokenised
+    as the document is (same Persian/Arabic folding) and matched by PostgreSQL against
+    the same tsquery the desk's search uses.
+    """
+    candidates = tickets_visible_to(user, query).order_by()
+    words = {
+        pk: tokenize(f"{subject} {reference}")
+        for pk, subject, reference in candidates.values_list("pk", "subject", "reference")
+    }
+    if not words:
+        return query.none()
+    public = Message.objects.filter(ticket_id__in=list(words), kind=MessageKind.PUBLIC)
+    for ticket_id, text in public.values_list("ticket_id", "body_text"):
+        words[ticket_id] += tokenize(text)
+    # Tokens hold no spaces: each ticket's words travel as one string.
+    return query.filter(
+        pk__in=RawSQL(
+            "SELECT d.id FROM unnest(%s::bigint[], %s::text[]) AS d(id, words)"
+            " WHERE array_to_tsvector(string_to_array(d.words, ' ')) @@ %s::tsquery",
+            [list(words), [" ".join(tokens) for tokens in words.values()], tsquery],
+        )
+    )
+
+
+def desk_tickets(
+    *, user: User, filters: TicketFilters, fields: Sequence[str] = LIST_FIELDS
+) -> TicketPage:
+    """A page of the tickets ``user`` may see; ``fields``: the columns read."""
     sort = filters.sort if filters.sort in SORTS else "-updated"
     departments = _departments_of(user)
     query = Ticket.objects.filter(merged_into__isnull=True)
@@ -208,9 +247,12 @@ def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:
         tsquery = tsquery_for(filters.q)
         if tsquery is None:
             return TicketPage([], None)
-        query = query.filter(
-            RawSQL("search_document @@ %s::tsquery", [tsquery], output_field=BooleanField())
-        )
+        if user.is_agent:
+            query = query.filter(
+                RawSQL("search_document @@ %s::tsquery", [tsquery], output_field=BooleanField())
+            )
+        else:
+            query = _customer_matches(query, user=user, tsquery=tsquery)
     if not _queue_within_visibility(filters.queue, user):
         query = tickets_visible_to(user, query, departments=departments)
     cursor_values = _decode_cursor(filters.cursor, sort) if filters.cursor else None
@@ -218,10 +260,10 @@ def desk_tickets(*, user: User, filters: TicketFilters) -> TicketPage:
         query = query.filter(_after_cursor(cursor_values, sort))
     query = (
         query.select_related("department", "status", "assignee", "category")
-        .only(*LIST_FIELDS)
+        .only(*fields)
         .order_by(*SORTS[sort])
     )
-    if filters.q and sort == "-updated":
+    if filters.q and sort == "-updated" and user.is_agent:
         rows = _newest_matches_first(query, before=cursor_values[0] if cursor_values else None)
     else:
         rows = list(query[: PAGE_SIZE + 1])
@@ -313,11 +355,13 @@ def ticket_timeline(*, ticket: Ticket, include_internal: bool) -> list[TicketEve
     return list(events)
 
 
-def requester_history(*, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+def requester_history(*, ticket: Ticket, limit: int = 10, user: User | None = None) -> list[Ticket]:
+    """The requester's other tickets; with ``user``, only those ``user`` may see."""
     if not ticket.requester_email:
         return []
+    tickets = Ticket.objects.all() if user is None else tickets_visible_to(user)
     return list(
-        Ticket.objects.filter(requester_email=ticket.requester_email)  # indexed
+        tickets.filter(requester_email=ticket.requester_email)  # indexed
         .exclude(pk=ticket.pk)
         .select_related("status")
         .only("reference", "subject", "stage", "created_at", "status__agent_label")
@@ -333,13 +377,15 @@ def public_replies_since(*, ticket: Ticket, message_id: int, exclude: User) -> l
     )
 
 
-def related_tickets(*, ticket: Ticket) -> list[Ticket]:
+def related_tickets(*, ticket: Ticket, user: User | None = None) -> list[Ticket]:
+    """Tickets linked to ``ticket``; with ``user``, only those ``user`` may see."""
     ids = TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket)).values_list(
         "from_ticket_id", "to_ticket_id"
     )
     other_ids = {a if b == ticket.pk else b for a, b in ids}
+    tickets = Ticket.objects.all() if user is None else tickets_visible_to(user)
     return list(
-        Ticket.objects.filter(pk__in=other_ids)
+        tickets.filter(pk__in=other_ids)
         .select_related("status")
         .only("reference", "subject", "status__agent_label")
     )

@@ -200,7 +200,8 @@ def _ticket_page(
             "ticket": ticket,
             "conversation": conversation,
             "timeline": selectors.ticket_timeline(ticket=ticket, include_internal=True),
-            "history": selectors.requester_history(ticket=ticket),
+            # What this agent may open: an IT agent sees nothing of an employee's HR tickets.
+            "history": selectors.requester_history(ticket=ticket, user=request.user),
             "reply_form": reply_form or AgentReplyForm(),
             "update_form": update_form
             or TicketUpdateForm(
@@ -223,7 +224,7 @@ def _ticket_page(
             ),
             "agents": _agent_choices(),
             "linked": list(ticket.linked_incidents.only("reference", "subject")),
-            "related": selectors.related_tickets(ticket=ticket),
+            "related": selectors.related_tickets(ticket=ticket, user=request.user),
             "profile": getattr(ticket.requester, "customer_profile", None)
             if ticket.requester_id
             else None,

@@ -541,3 +541,26 @@ def test_the_desks_select_widget_renders_as_djangos_own():
         djangos = forms.Select(attrs=attrs, choices=choices).render("x", value)
         # The same elements, attributes and text; Django's indents between elements.
         assert ours == re.sub(r">\s+<", "><", djangos).strip()
+
+
+def test_the_customer_sidebar_lists_only_tickets_the_agent_may_open(
+    alpha, new_ticket, general, billing, people
+):
+    """An IT agent sees nothing of the same employee's HR (here: billing) requests."""
+    seen = new_ticket(subject="Laptop fan is loud")
+    hidden = new_ticket(subject="Salary question for March", department=billing)
+    services.ticket_link_related(ticket=seen, other=hidden, actor=people["manager"])
+    agent = people["agent"]
+    assert not agent.is_manager and billing.pk not in set(
+        agent.department_memberships.values_list("department_id", flat=True)
+    )
+    other = new_ticket(subject="Mouse double-clicks")
+
+    page = _client(alpha, "agent").get(f"/desk/tickets/{other.reference}/").content.decode()
+    linked = _client(alpha, "agent").get(f"/desk/tickets/{seen.reference}/").content.decode()
+    manager = _client(alpha, "manager").get(f"/desk/tickets/{other.reference}/").content.decode()
+
+    assert seen.reference in page  # an earlier ticket of the same requester
+    assert hidden.reference not in page and "Salary question" not in page
+    assert hidden.reference not in linked and "Salary question" not in linked
+    assert hidden.reference in manager
