@@ -70,6 +70,7 @@ class MessagePayload(TypedDict):
 
 class StaffMessagePayload(MessagePayload):
     mentions: list[int]  # agents an internal note @mentions (a public message: none)
+    author_id: int | None  # whose it is (an agent's open page warns of others' replies)
 
 
 class MessageEventPayload(TypedDict):
@@ -214,7 +215,11 @@ def message_created(ticket: Ticket, message: Message) -> None:
         "type": "message.created",
         "v": VERSION,
         "ticket": ticket.reference,
-        "message": {**shown, "mentions": list(message.mentions) if internal else []},
+        "message": {
+            **shown,
+            "mentions": list(message.mentions) if internal else [],
+            "author_id": message.author_id,
+        },
         "department_id": ticket.department_id,
         "assignee_id": ticket.assignee_id,
     }

@@ -62,22 +62,31 @@
   // Collision detection: who else is viewing or replying on this ticket (desk only).
   var presence = {};
   var presenceTimer = null;
+  var say = function () {};
+  var lastAnswer = 0;
   function startPresence(socket) {
-    function say(state) {
+    say = function (state) {
       if (socket.readyState === 1) socket.send(JSON.stringify({ type: "presence", ticket: watch, state: state }));
-    }
+    };
     say("viewing");
     clearInterval(presenceTimer);
     presenceTimer = setInterval(function () { say("viewing"); }, 20000);
     var box = document.getElementById("id_body");
     var lastTyping = 0;
     if (box) box.addEventListener("input", function () {
+      replyingSince = Date.now();
       if (Date.now() - lastTyping > 5000) { lastTyping = Date.now(); say("replying"); }
     });
     window.addEventListener("pagehide", function () { say("left"); });
   }
   function showPresence(frame) {
     if (frame.ticket !== watch) return;
+    // Someone new opened the ticket: say we are here too, rather than leave them unaware
+    // until our next heartbeat (at most once every few seconds, however many arrive).
+    if (frame.state !== "left" && !presence[frame.user_id] && Date.now() - lastAnswer > 3000) {
+      lastAnswer = Date.now();
+      say(replyingSince && Date.now() - replyingSince < 30000 ? "replying" : "viewing");
+    }
     if (frame.state === "left") delete presence[frame.user_id];
     else presence[frame.user_id] = { name: frame.name, state: frame.state, until: Date.now() + frame.expires_in * 1000 };
     renderPresence();
@@ -95,6 +104,27 @@
     box.hidden = lines.length === 0;
   }
   setInterval(renderPresence, 5000);
+  var replyingSince = 0;
+
+  // Someone else answered the customer, or the status moved, while this page was open:
+  // said above the reply form at once (the server still asks again when it is sent).
+  function warnCollision(event, id, statusLabel) {
+    var box = document.querySelector(".live-collision");
+    if (!box || id <= renderedLastId) return;
+    var me = parseInt(body.dataset.userId || "0", 10);
+    var line = "";
+    if (statusLabel) {
+      line = box.dataset.status.replace("{status}", statusLabel);
+    } else {
+      var message = event.message || {};
+      if (message.kind !== "public" || (message.author_id && message.author_id === me)) return;
+      line = box.dataset.replied.replace("{name}", message.author_name || "");
+    }
+    var item = document.createElement("p");
+    item.textContent = line;
+    box.appendChild(item);
+    box.hidden = false;
+  }
 
   // A ticket's newest known state: events reach a socket through several groups (its
   // department, its assignee...), each sent on its own tick, so an older snapshot can
@@ -106,6 +136,7 @@
     var reference = typeof ticket === "string" ? ticket : ticket && ticket.reference;
     if (event.type === "message.created" && reference === watch) {
       appendMessage(event.message);
+      warnCollision(event, id);
     }
     if (ticket && typeof ticket === "object") {
       var known = latest[reference];
@@ -113,8 +144,12 @@
       else latest[reference] = { id: id, ticket: ticket };
       if (reference === watch) {
         var status = document.querySelector("[data-live-status]");
+        var statusBefore = status ? status.textContent : "";
         text(status, ticket.status_label);
         if (status && status.dataset.status !== undefined) status.dataset.status = ticket.status;
+        if (status && statusBefore !== ticket.status_label && (event.changes || []).indexOf("status") >= 0) {
+          warnCollision(event, id, ticket.status_label);
+        }
         showFields(ticket);
         if (mode === "desk") reportSeen(event, ticket.updated_at);
       }

@@ -316,3 +316,55 @@ def test_my_requests_gains_a_row_and_the_desk_page_follows_field_changes(asgi_si
     )
     expect(assigned).to_be_visible()
     assert_not_reloaded(watching, "agent ticket page")
+
+
+def test_two_agents_on_one_ticket_see_each_other_and_a_reply_made_meanwhile(
+    asgi_site, live_context
+):
+    """The first agent learns at once that a second opened the ticket, the second at
+    once that the first is there; a reply the second sends is announced above the
+    first one's reply form before they send theirs."""
+    site = asgi_site
+    tag = uuid.uuid4().hex[:8]
+    customer = live_context().new_page()
+    sign_in(customer, site, "customer")
+    customer.goto(f"{site.base_url}/tickets/new/")
+    customer.get_by_label("Department").select_option(label="General support")
+    customer.get_by_label("Subject").fill(f"Two agents {tag}: VPN drops every hour")
+    customer.get_by_label("Description").fill("It disconnects on the hour.")
+    customer.get_by_role("button", name="Send request").click()
+    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
+    code = customer.locator("strong.reference").inner_text().strip()
+
+    first = live_context().new_page()
+    first_socket = SocketLog(first)
+    sign_in(first, site, "agent")
+    since = first_socket.mark()
+    first.goto(f"{site.base_url}/desk/tickets/{code}/")
+    first_socket.wait_watching(since, code)
+    pin(first)
+    first.locator("#id_body").fill("Drafting an answer")  # now replying
+
+    second = live_context().new_page()
+    second_socket = SocketLog(second)
+    sign_in(second, site, "manager")
+    since = second_socket.mark()
+    second.goto(f"{site.base_url}/desk/tickets/{code}/")
+    second_socket.wait_watching(since, code)
+
+    # Well before the 20 s heartbeat: each learns of the other from the other's answer.
+    expect(first.locator("#presence")).to_contain_text("is viewing", timeout=5_000)
+    expect(second.locator("#presence")).to_contain_text("is replying", timeout=5_000)
+
+    reply = f"Manager's answer ({tag}): we changed the VPN lease time."
+    second.locator("#id_body").fill(reply)
+    second.get_by_role("button", name="Send", exact=True).click()
+    expect(second.locator(".messages")).to_contain_text("Reply sent.")
+
+    warning = first.locator(".live-collision")
+    expect(warning, "a reply by someone else is announced before ours is sent").to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    expect(warning).to_contain_text("replied since you opened this ticket")
+    expect(first.locator("ol.conversation")).to_contain_text(reply)
+    assert_not_reloaded(first, "first agent's ticket page")
