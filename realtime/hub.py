@@ -210,6 +210,8 @@ class Hub:
                 await asyncio.sleep(0)  # the loop's other work, between slices of sockets
             began = loop.time()
             for member in members[start : start + YIELD_EVERY]:
+                if member not in group.members:
+                    continue  # left while the loop ran between slices (access revoked)
                 try:
                     dispatch_events = getattr(member, "hub_dispatch_events", None)
                     if text is not None and dispatch_events is not None:

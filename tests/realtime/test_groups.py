@@ -424,3 +424,31 @@ def test_recent_ids_keep_the_last_ones_only():
 
     assert 1 not in recent and all(n in recent for n in (2, 3, 4))
     assert len(recent.order) == len(recent.members) == 3
+
+
+@pytest.mark.asyncio
+async def test_a_socket_that_leaves_during_a_delivery_gets_nothing_more_of_it():
+    """Between slices of a big delivery the loop runs: a socket whose access was revoked
+    meanwhile (it left the group) is not written to from the rest of the slice list."""
+    import asyncio
+
+    from realtime.hub import YIELD_EVERY, Hub
+
+    got: list[object] = []
+
+    class Member:
+        async def hub_dispatch_events(self, messages, text):
+            got.append(self)
+
+    members = [Member() for _ in range(YIELD_EVERY * 2)]
+    group = type("G", (), {"members": set(members)})()
+    leaving = [m for m in members if m not in list(group.members)[:YIELD_EVERY]]
+
+    async def revoke():
+        group.members.difference_update(leaving)
+
+    asyncio.get_running_loop().create_task(revoke())  # runs at the delivery's first yield
+    await Hub(_QueueLayer(), tick=0.01)._deliver("t.alpha.big", group, [_event(1)])
+
+    assert len(got) == YIELD_EVERY
+    assert not set(got) & set(leaving)
