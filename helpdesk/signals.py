@@ -1,14 +1,21 @@
-"""Receivers at the seam with Wagtail's admin: department members are edited in the
-Department snippet's inline panel (modelcluster saves and deletes the rows itself), so
-a membership that ends is heard here and closes the agent's live sockets."""
+"""Receivers at the seams with code we don't own.
+
+Wagtail's admin: department members are edited in the Department snippet's inline panel
+(modelcluster saves and deletes the rows itself), so a membership that ends is heard
+here and closes the agent's live sockets; organisations are saved by the snippet views,
+so a domain added there is heard here too. allauth: a customer who signs up or confirms
+an address gets their profile (and their domain's organisation).
+"""
 
 from __future__ import annotations
 
+from allauth.account.signals import email_confirmed, user_signed_up
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.services import access_revoked
-from helpdesk.models import DepartmentMember
+from helpdesk.models import DepartmentMember, Organisation
+from helpdesk.services.profiles import customer_profile_ensure, organisation_members_attach
 
 
 @receiver(post_delete, sender=DepartmentMember, dispatch_uid="helpdesk.member_removed")
@@ -33,3 +40,34 @@ def member_moved(sender, instance: DepartmentMember, **kwargs) -> None:
     stored = instance.__dict__.pop("_stored_membership", None)
     if stored is not None and stored != (instance.department_id, instance.user_id):
         access_revoked(user_id=stored[1])
+
+
+@receiver(user_signed_up, dispatch_uid="helpdesk.customer_signed_up")
+def customer_signed_up(sender, user, **kwargs) -> None:
+    customer_profile_ensure(user=user)
+
+
+@receiver(email_confirmed, dispatch_uid="helpdesk.customer_email_confirmed")
+def customer_email_confirmed(sender, email_address, **kwargs) -> None:
+    customer_profile_ensure(user=email_address.user)
+
+
+@receiver(pre_save, sender=Organisation, dispatch_uid="helpdesk.organisation_stored")
+def organisation_stored(sender, instance: Organisation, raw: bool = False, **kwargs) -> None:
+    # Only domains added by this save attach customers (see organisation_members_attach).
+    instance._stored_domains = (  # type: ignore[attr-defined]
+        None
+        if raw or instance.pk is None
+        else Organisation.objects.filter(pk=instance.pk)
+        .values_list("email_domains", flat=True)
+        .first()
+    )
+
+
+@receiver(post_save, sender=Organisation, dispatch_uid="helpdesk.organisation_saved")
+def organisation_saved(sender, instance: Organisation, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        organisation_members_attach(
+            organisation=instance,
+            previous_domains=instance.__dict__.pop("_stored_domains", None) or [],
+        )

@@ -1,5 +1,5 @@
 """The helpdesk in each tenant's Wagtail admin: departments, statuses, custom fields,
-canned replies, organisations, and who works the desk in which role."""
+canned replies, organisations, customers, and who works the desk in which role."""
 
 from __future__ import annotations
 
@@ -8,12 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from accounts.models import User
 from accounts.services import user_deactivate, user_set_role
-from helpdesk.models import CannedReply, CustomField, Department, Organisation, TicketStatus
+from helpdesk.models import (
+    CannedReply,
+    CustomerProfile,
+    CustomField,
+    Department,
+    Organisation,
+    TicketStatus,
+)
 
 
 class DepartmentViewSet(SnippetViewSet):
@@ -55,6 +64,44 @@ class OrganisationViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
+class CustomerProfilePermissionPolicy(ModelPermissionPolicy):
+    """Profiles are made by signup and email confirmation (customer_profile_ensure) and
+    live as long as the customer: the admin finds and edits them, never adds or deletes."""
+
+    def user_has_permission(self, user, action):
+        return action not in ("add", "delete") and super().user_has_permission(user, action)
+
+
+# Before any viewset asks for the model's policy (Wagtail then makes a default one).
+register_permission_policy(CustomerProfile, CustomerProfilePermissionPolicy(CustomerProfile))
+
+
+class CustomerProfileViewSet(SnippetViewSet):
+    model = CustomerProfile
+    icon = "user"
+    menu_label = _("Customers")
+    list_display = [
+        "user__email",
+        "user__name",
+        "organisation",
+        "is_vip",
+        "sees_organisation_tickets",
+    ]
+    list_filter = ["organisation", "is_vip", "sees_organisation_tickets"]
+    search_fields = ["user__email", "user__name"]
+    copy_view_enabled = False
+    panels = [
+        FieldPanel("organisation"),
+        FieldPanel("is_vip"),
+        FieldPanel("sees_organisation_tickets"),
+    ]
+
+    def get_queryset(self, request):
+        return CustomerProfile.objects.select_related("user", "organisation").order_by(
+            "user__email"
+        )
+
+
 class HelpdeskGroup(SnippetViewSetGroup):
     menu_label = _("Helpdesk")
     menu_icon = "help"
@@ -65,6 +112,7 @@ class HelpdeskGroup(SnippetViewSetGroup):
         CustomFieldViewSet,
         CannedReplyViewSet,
         OrganisationViewSet,
+        CustomerProfileViewSet,
     ]
 
 
