@@ -60,7 +60,8 @@ def email_send(*, email_id: int) -> str:
 def notifications_send(
     *, kind: str, message_id: int, mentions: list[int], language: str = "en"
 ) -> str:
-    """Render the emails a new ticket or message causes (each then sent by email_send)."""
+    """Render the emails a new ticket, a message or an escalation causes (each then sent
+    by email_send)."""
     from helpdesk.services.notifications import notifications_render
 
     with transaction.atomic():

@@ -66,6 +66,10 @@ class Ticket(models.Model):
     )
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.L1)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # The language the requester wrote in (the portal page's, or what an integration
+    # said): their emails use it when they have no account language, as guests never do.
+    # A database default too, so bulk loads that leave the column out still get one.
+    language = models.CharField(_("language"), max_length=10, default="en", db_default="en")
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requester"),

@@ -13,7 +13,7 @@ from django.utils import translation
 
 from accounts.models import User
 from branding.selectors import brand_get
-from helpdesk.models import DepartmentMember, Message, MessageKind, OutboundEmail, Ticket
+from helpdesk.models import DepartmentMember, Message, MessageKind, OutboundEmail, Ticket, Tier
 from tenants.urls_helpers import current_tenant_url
 
 
@@ -107,21 +107,19 @@ def _language_of(user: User | None, fallback: str) -> str:
     return (user.language if user is not None and user.language else None) or fallback
 
 
-def _department_agents(department_id: int) -> list[User]:
-    return [
-        member.user
-        for member in DepartmentMember.objects.filter(
-            department_id=department_id, user__is_active=True
-        )
-        .select_related("user")
-        .order_by("user_id")
-    ]
+def _department_agents(department_id: int, *, tier: int | None = None) -> list[User]:
+    members = DepartmentMember.objects.filter(department_id=department_id, user__is_active=True)
+    if tier is not None:
+        members = members.filter(tier=tier)
+    return [member.user for member in members.select_related("user").order_by("user_id")]
 
 
 def notifications_render(*, kind: str, message_id: int, mentions: list[int], language: str):
-    """Write the outbox rows for a new ticket (``created``) or message (``reply``).
+    """Write the outbox rows for a new ticket (``created``), a message (``reply``) or an
+    escalation to tier 2 (``escalated``, ``message`` being the note with the reason).
 
-    Idempotent: each email's dedupe key names the message and the recipient.
+    Idempotent: each email's dedupe key names the message and the recipient. The
+    requester's emails are in their account's language, else the ticket's (a guest's).
     """
     message = (
         Message.objects.select_related(
@@ -134,6 +132,19 @@ def notifications_render(*, kind: str, message_id: int, mentions: list[int], lan
         return
     ticket = message.ticket
     links = ticket_links(ticket)
+    if kind == "escalated":
+        for agent in _department_agents(ticket.department_id, tier=Tier.L2):
+            # The reason is an internal note: agents only, and not the one who wrote it.
+            if agent.pk == message.author_id or not agent.is_agent:
+                continue
+            email_queue(
+                dedupe_key=f"escalated:{message.pk}:{agent.pk}",
+                to=agent.email,
+                template="escalated",
+                context={"ticket": ticket, "message": message, "agent": agent, **links},
+                language=_language_of(agent, "en"),
+            )
+        return
     if kind == "created":
         email_queue(
             dedupe_key=f"ticket-created:{ticket.pk}",
@@ -157,7 +168,7 @@ def notifications_render(*, kind: str, message_id: int, mentions: list[int], lan
             to=ticket.requester_email,
             template="agent_reply",
             context={"ticket": ticket, "message": message, **links},
-            language=_language_of(ticket.requester, "en"),
+            language=_language_of(ticket.requester, ticket.language),
         )
     elif message.kind == MessageKind.PUBLIC:
         agents = [ticket.assignee] if ticket.assignee else _department_agents(ticket.department_id)

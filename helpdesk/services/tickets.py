@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import prefetch_related_objects
@@ -20,6 +21,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from branding.selectors import brand_get
 from helpdesk import events, search
 from helpdesk.attachments import CheckedUpload
 from helpdesk.models import (
@@ -92,6 +94,18 @@ def _language_of(user: User | None, fallback: str) -> str:
     return (user.language if user is not None and user.language else None) or fallback
 
 
+def _ticket_language(said: str) -> str:
+    """The language a new ticket keeps for its requester's emails: the one the channel
+    said (a page's, an integration's), else the tenant's default."""
+    if said:
+        try:
+            return translation.get_supported_language_variant(said)
+        except LookupError:
+            pass
+    brand = brand_get()
+    return brand.default_language if brand is not None else settings.LANGUAGE_CODE
+
+
 def _headline(ticket: Ticket) -> str:
     return _headline_of(
         ticket.subject, ticket.reference, ticket.requester_name, ticket.requester_email
@@ -119,7 +133,7 @@ class NewTicket:
     urgency: int = Level.MEDIUM
     custom_fields: dict[str, Any] | None = None
     created_by: User | None = None
-    language: str = "en"
+    language: str = ""  # empty: the tenant's default language
 
 
 @dataclass
@@ -173,6 +187,7 @@ def _prepare(new: NewTicket, status: TicketStatus | None) -> _Prepared:
         requester_name=name,
         organisation_id=profile.organisation_id if profile else None,
         custom_fields=new.custom_fields or {},
+        language=_ticket_language(new.language),
     )
     return _Prepared(new=new, ticket=ticket, html=html, text=text)
 
@@ -238,7 +253,7 @@ def ticket_open(new: NewTicket, *, uploads: Sequence[CheckedUpload] = ()) -> Ope
     events.ticket_changed(ticket, "ticket.created", loaded=True)
     # Emails are rendered by the worker; the task row commits with the ticket.
     notifications_enqueue(
-        kind="created", message=message, language=_language_of(new.requester, new.language)
+        kind="created", message=message, language=_language_of(new.requester, ticket.language)
     )
     return Opened(ticket, message)
 
@@ -259,7 +274,7 @@ def ticket_create(
     custom_fields: dict[str, Any] | None = None,
     uploads: Sequence[CheckedUpload] = (),
     created_by: User | None = None,
-    language: str = "en",
+    language: str = "",
 ) -> Ticket:
     """A new ticket with its first public message, confirmation email queued."""
     new = NewTicket(
@@ -316,7 +331,7 @@ def tickets_open_many(items: Sequence[NewTicket]) -> list[Opened]:
     notifications_enqueue_many(
         kind="created",
         messages=[
-            (message, _language_of(item.new.requester, item.new.language))
+            (message, _language_of(item.new.requester, item.ticket.language))
             for item, message in zip(prepared, messages, strict=True)
         ],
     )
@@ -606,7 +621,9 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         ticket, "ticket.updated", ["tier", "assignee"], previous_audiences=previous, public=False
     )
     _event(ticket, actor, "escalated", old=Tier.L1, new=Tier.L2, reason=reason)
-    ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
+    note = ticket_reply(ticket=ticket, author=actor, body_text=reason, internal=True)
+    # The department's tier-2 agents hear of it by email, the note being the reason.
+    notifications_enqueue(kind="escalated", message=note)
     return ticket
 
 
@@ -679,7 +696,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     source.save(
         update_fields=["merged_into", "status", "stage", "resolved_at", "closed_at", "updated_at"]
     )
-    with translation.override(_language_of(source.requester, "en")):
+    with translation.override(_language_of(source.requester, source.language)):
         notice_text = _("This request was merged into %(code)s.") % {"code": target.reference}
     notice = Message.objects.create(
         ticket=source, kind=MessageKind.PUBLIC, author=actor, author_name=actor.name,
