@@ -35,6 +35,7 @@ from helpdesk.custom_fields import (
     custom_values_visible,
     customer_visible_keys,
 )
+from helpdesk.ids import parse_id
 from helpdesk.models import (
     Category,
     Channel,
@@ -294,10 +295,11 @@ def _tickets_out(user: User, tickets: list[Ticket]) -> list[dict[str, Any]]:
 
 
 def _department_or_none(value: str) -> Department | None:
+    pk = parse_id(value)
     query = (
-        Department.objects.filter(pk=int(value))
-        if value.isdigit()
-        else (Department.objects.filter(slug=value))
+        Department.objects.filter(pk=pk)
+        if pk is not None
+        else Department.objects.filter(slug=value)
     )
     return query.first()
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.attachments import CheckedUpload, check_uploads
 from helpdesk.custom_fields import form_field, stored_value
+from helpdesk.ids import parse_id
 from helpdesk.models import (
     Category,
     CustomField,
@@ -61,7 +62,7 @@ class TicketForm(forms.Form):
         # The chosen department (posted, or ``initial`` when the page is asked for with
         # ``?department=``) decides the custom fields and the categories on offer.
         chosen = self.data.get("department") or self.initial.get("department")
-        chosen = str(chosen) if chosen and str(chosen).isdigit() else ""
+        chosen = str(parse_id(chosen) or "")
         if chosen:
             self.fields["category"].queryset = Category.objects.filter(
                 department__in=departments, department_id=chosen
@@ -90,7 +91,7 @@ class TicketForm(forms.Form):
 
 
 def _custom_fields_of(department_id, *, staff: bool) -> list[CustomField]:
-    if not department_id or not str(department_id).isdigit():
+    if parse_id(department_id) is None:
         return []
     fields = CustomField.objects.filter(department_id=department_id)
     if not staff:

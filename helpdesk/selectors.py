@@ -19,9 +19,11 @@ from helpdesk.access import agent_department_ids, tickets_visible_to, visibility
 from helpdesk.models import (
     ACTIVE_CATEGORIES,
     Attachment,
+    Category,
     Department,
     Message,
     MessageKind,
+    Organisation,
     StatusCategory,
     Ticket,
     TicketEvent,
@@ -395,3 +397,22 @@ def departments_for_agent(*, user: User) -> QuerySet[Department]:
     if user.is_manager:
         return Department.objects.all()
     return Department.objects.filter(members__user=user).distinct()
+
+
+def categories_by_department(
+    *, departments: Sequence[Department]
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """(department name, [(category id, name)]) for ``departments``, in their order:
+    the desk's category filter offers the categories of the agent's own departments."""
+    grouped: dict[int, list[tuple[int, str]]] = {d.pk: [] for d in departments}
+    rows = Category.objects.filter(department_id__in=list(grouped)).values_list(
+        "pk", "name", "department_id"
+    )
+    for pk, name, department_id in rows:  # in the model's order: position, name
+        grouped[department_id].append((pk, name))
+    return [(d.name, grouped[d.pk]) for d in departments if grouped[d.pk]]
+
+
+def organisation_choices() -> list[tuple[int, str]]:
+    """(id, name) of the tenant's organisations, for the desk's filter."""
+    return list(Organisation.objects.order_by("name", "pk").values_list("pk", "name"))

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
@@ -21,6 +21,7 @@ from accounts.models import User
 from helpdesk import selectors
 from helpdesk.access import ticket_get_for_user_or_404, tickets_visible_to
 from helpdesk.forms import AgentReplyForm, TicketUpdateForm
+from helpdesk.ids import parse_id
 from helpdesk.models import (
     CannedReply,
     Channel,
@@ -49,10 +50,6 @@ def agent_required(view):
     return wrapper
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 18 else None
-
-
 def _date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -65,12 +62,12 @@ def filters_from(params: QueryDict) -> selectors.TicketFilters:
     return selectors.TicketFilters(
         queue=queue if queue in selectors.QUEUES else "open",
         stages=[s for s in params.getlist("stage") if s in StatusCategory.values],
-        priorities=[p for p in (_int(v) for v in params.getlist("priority")) if p],
-        department_id=_int(params.get("department")),
-        category_id=_int(params.get("category")),
-        assignee_id=_int(params.get("assignee")),
+        priorities=[p for p in (parse_id(v) for v in params.getlist("priority")) if p],
+        department_id=parse_id(params.get("department")),
+        category_id=parse_id(params.get("category")),
+        assignee_id=parse_id(params.get("assignee")),
         requester=params.get("requester", "")[:254],
-        organisation_id=_int(params.get("organisation")),
+        organisation_id=parse_id(params.get("organisation")),
         tag=params.get("tag", "")[:50],
         created_from=_date(params.get("from")),
         created_to=_date(params.get("to")),
@@ -92,6 +89,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("cursor", None)
     departments = list(selectors.departments_for_agent(user=request.user))
+    category_groups = selectors.categories_by_department(departments=departments)
+    organisations = selectors.organisation_choices()
+    category_ids = {pk for _department, group in category_groups for pk, _name in group}
     return render(
         request,
         "helpdesk/desk/queue.html",
@@ -101,12 +101,20 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": selectors.queue_counts(user=request.user),
             "departments": departments,
             "department_choices": [(d.pk, d.name) for d in departments],
+            # A category or organisation no longer on offer (an old link or saved view)
+            # still filters: the page says so rather than showing "Any".
+            "category_groups": category_groups,
+            "category_unavailable": bool(filters.category_id)
+            and filters.category_id not in category_ids,
+            "organisation_choices": organisations,
+            "organisation_unavailable": bool(filters.organisation_id)
+            and filters.organisation_id not in {pk for pk, _name in organisations},
             "statuses": StatusCategory.choices,
             "ticket_statuses": TicketStatus.objects.values_list("id", "agent_label"),
             "priorities": Priority.choices,
             # Listed twice (filter and bulk assign): read once.
             "agents": _agent_choices(),
-            "saved_views": SavedView.objects.filter(owner=request.user),
+            "saved_views": list(SavedView.objects.filter(owner=request.user)),
             "query_string": params.urlencode(),
             # New tickets appear live only where they surely belong: an unfiltered queue.
             "live_insert": filters.queue in ("open", "unassigned", "all")
@@ -137,17 +145,80 @@ def queue_counts(request: HttpRequest) -> JsonResponse:
     return response
 
 
+# What a saved view keeps of a queue's address: its filters (see filters_from), not the page.
+SAVED_VIEW_PARAMS = (
+    "queue", "stage", "priority", "department", "category", "assignee", "requester",
+    "organisation", "tag", "from", "to", "q", "sort",
+)  # fmt: skip
+
+
+def _saved_view_query(raw: str) -> str:
+    """The filters of ``raw`` re-encoded: a saved view's link and the redirect after
+    saving it carry only filter parameters, percent-encoded."""
+    params = QueryDict(raw[:1000])
+    kept = QueryDict(mutable=True)
+    for key in SAVED_VIEW_PARAMS:
+        values = [value for value in params.getlist(key) if value]
+        if values:
+            kept.setlist(key, values)
+    return kept.urlencode()[:1000]
+
+
+def _saved_view_of(request: HttpRequest, view_id: int) -> SavedView:
+    """The agent's own saved view; the same 404 for another's and for none at all."""
+    view = SavedView.objects.filter(pk=view_id, owner=request.user).first()
+    if view is None:
+        raise Http404
+    return view
+
+
 @agent_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:80]
-    query = request.POST.get("query", "")[:1000]
+    query = _saved_view_query(request.POST.get("query", ""))
     if not name:
         messages.error(request, _("Give the view a name."))
     else:
         SavedView.objects.create(owner=request.user, name=name, query=query)
         messages.success(request, _("View saved."))
     return redirect(f"/desk/?{query}")
+
+
+@agent_required
+@require_POST
+def saved_view_rename(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = _saved_view_of(request, view_id)
+    name = request.POST.get("name", "").strip()[:80]
+    if not name:
+        messages.error(request, _("Give the view a name."))
+    else:
+        view.name = name
+        view.save(update_fields=["name"])
+        messages.success(request, _("View renamed."))
+    return redirect("desk_queue")
+
+
+@agent_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = _saved_view_of(request, view_id)
+    view.delete()
+    messages.success(request, _("View deleted."))
+    return redirect("desk_queue")
+
+
+def _assignee_from(value: str | None) -> User | None:
+    """The agent an assign form chose; None for its explicit "Nobody" (an empty value).
+    Anything else that is not an active agent of this tenant is refused, never read as
+    "Nobody": a stale or typed id must not unassign tickets."""
+    if value == "":
+        return None
+    assignee_id = parse_id(value)
+    assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+    if assignee is None or not assignee.is_agent:
+        raise ValidationError(_("Choose an agent from the list, or “Nobody” to unassign."))
+    return assignee
 
 
 def _agent_choices() -> list[tuple[int, str]]:
@@ -277,7 +348,7 @@ def _collision(request: HttpRequest, ticket: Ticket) -> str:
     """What changed since the agent opened the page, unless they chose to send anyway."""
     if request.POST.get("confirm_collision") == "1" or "seen_message" not in request.POST:
         return ""
-    seen = _int(request.POST.get("seen_message")) or 0
+    seen = parse_id(request.POST.get("seen_message")) or 0
     newer = selectors.public_replies_since(ticket=ticket, message_id=seen, exclude=request.user)
     if newer:
         names = ", ".join(sorted({m.author_name or m.author_email for m in newer}))
@@ -318,29 +389,37 @@ def ticket_update(request: HttpRequest, reference: str) -> HttpResponse:
     return _ticket_page(request, ticket, update_form=form, status=400)
 
 
-def _action(request, reference: str, do) -> HttpResponse:
-    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+def _action(request, ticket: Ticket, do) -> HttpResponse:
     try:
         result = do(ticket)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("desk_ticket", reference=ticket.reference)
+        return _refused(request, ticket, error)
     target = result.reference if isinstance(result, Ticket) else ticket.reference
     if not tickets_visible_to(request.user).filter(reference=target).exists():
         return redirect("desk_queue")  # e.g. transferred out of the agent's departments
     return redirect("desk_ticket", reference=target)
 
 
+def _refused(request, ticket: Ticket, error: ValidationError | str) -> HttpResponse:
+    """Back to the ticket page, saying why nothing changed."""
+    text = error if isinstance(error, str) else " ".join(error.messages)
+    messages.error(request, text)
+    return redirect("desk_ticket", reference=ticket.reference)
+
+
+# Each action looks its ticket up first: an unknown code answers 404 whatever was posted.
+
+
 @agent_required
 @require_POST
 def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    assignee_id = _int(request.POST.get("assignee"))
-    assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
-    if assignee_id and assignee is None:
-        messages.error(request, _("Choose an agent."))
-        return redirect("desk_ticket", reference=reference)
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    try:
+        assignee = _assignee_from(request.POST.get("assignee"))
+    except ValidationError as error:
+        return _refused(request, ticket, error)
     return _action(
-        request, reference,
+        request, ticket,
         lambda t: ticket_services.ticket_assign(ticket=t, actor=request.user, assignee=assignee),
     )  # fmt: skip
 
@@ -348,13 +427,14 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @agent_required
 @require_POST
 def ticket_transfer(request: HttpRequest, reference: str) -> HttpResponse:
-    department = Department.objects.filter(pk=_int(request.POST.get("department"))).first()
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
+    department_id = parse_id(request.POST.get("department"))
+    department = Department.objects.filter(pk=department_id).first() if department_id else None
     if department is None:
-        messages.error(request, _("Choose a department."))
-        return redirect("desk_ticket", reference=reference)
+        return _refused(request, ticket, _("Choose a department."))
     reason = request.POST.get("reason", "")[:2000]
     return _action(
-        request, reference,
+        request, ticket,
         lambda t: ticket_services.ticket_transfer(
             ticket=t, actor=request.user, department=department, reason=reason
         ),
@@ -364,9 +444,10 @@ def ticket_transfer(request: HttpRequest, reference: str) -> HttpResponse:
 @agent_required
 @require_POST
 def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     reason = request.POST.get("reason", "")[:2000]
     return _action(
-        request, reference,
+        request, ticket,
         lambda t: ticket_services.ticket_escalate(ticket=t, actor=request.user, reason=reason),
     )  # fmt: skip
 
@@ -381,12 +462,12 @@ def _other_ticket(request, field: str) -> Ticket | None:
 @agent_required
 @require_POST
 def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     target = _other_ticket(request, "target")
     if target is None:
-        messages.error(request, _("No ticket with that tracking code."))
-        return redirect("desk_ticket", reference=reference)
+        return _refused(request, ticket, _("No ticket with that tracking code."))
     return _action(
-        request, reference,
+        request, ticket,
         lambda t: ticket_services.ticket_merge(source=t, target=target, actor=request.user),
     )  # fmt: skip
 
@@ -394,28 +475,29 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
 @agent_required
 @require_POST
 def ticket_master(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     master = _other_ticket(request, "master")
-    if request.POST.get("master") and master is None:
-        messages.error(request, _("No ticket with that tracking code."))
-        return redirect("desk_ticket", reference=reference)
+    # An empty code unlinks the ticket from its master; any other must name a ticket.
+    if request.POST.get("master", "").strip() and master is None:
+        return _refused(request, ticket, _("No ticket with that tracking code."))
 
     def link(ticket: Ticket) -> Ticket:
         return ticket_services.ticket_link_to_master(
             ticket=ticket, master=master, actor=request.user
         )
 
-    return _action(request, reference, link)
+    return _action(request, ticket, link)
 
 
 @agent_required
 @require_POST
 def ticket_link(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     other = _other_ticket(request, "other")
     if other is None:
-        messages.error(request, _("No ticket with that tracking code."))
-        return redirect("desk_ticket", reference=reference)
+        return _refused(request, ticket, _("No ticket with that tracking code."))
     return _action(
-        request, reference,
+        request, ticket,
         lambda t: ticket_services.ticket_link_related(ticket=t, other=other, actor=request.user)
         and t,
     )  # fmt: skip
@@ -466,21 +548,17 @@ def ticket_draft_article(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 BULK_ACTIONS = {"assign", "status", "priority", "close", "merge"}
+BULK_LIMIT = 200  # four queue pages
 
 
 @agent_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
-    action = request.POST.get("action")
-    codes = [c for c in (clean_reference(r) for r in request.POST.getlist("tickets")) if c]
-    tickets = list(tickets_visible_to(request.user).filter(reference__in=codes[:200]))
     back = request.POST.get("next") or "/desk/"
     if not back.startswith("/desk/"):
         back = "/desk/"
-    if action not in BULK_ACTIONS or not tickets:
-        messages.error(request, _("Choose tickets and an action."))
-        return redirect(back)
     try:
+        action, tickets = _bulk_selection(request)
         with transaction.atomic():  # all or nothing
             _bulk_apply(request, action, tickets)
             # The agent's own change: not news to them when the queue reloads.
@@ -498,30 +576,63 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _bulk_selection(request) -> tuple[str, list[Ticket]]:
+    """The action and every ticket chosen, or ValidationError: a code that is malformed,
+    unknown or not the agent's to change refuses the whole batch rather than changing
+    the others quietly."""
+    action = request.POST.get("action", "")
+    posted = request.POST.getlist("tickets")
+    if action not in BULK_ACTIONS or not posted:
+        raise ValidationError(_("Choose tickets and an action."))
+    if len(posted) > BULK_LIMIT:
+        raise ValidationError(
+            ngettext(
+                "Choose at most %(count)d ticket at once.",
+                "Choose at most %(count)d tickets at once.",
+                BULK_LIMIT,
+            )
+            % {"count": BULK_LIMIT}
+        )
+    codes = {clean_reference(code) for code in posted}
+    tickets = list(tickets_visible_to(request.user).filter(reference__in=codes - {""}))
+    if "" in codes or len(tickets) != len(codes):
+        raise ValidationError(
+            _(
+                "Some of the chosen tickets do not exist or are not yours to change."
+                " Nothing was changed: reload the queue and try again."
+            )
+        )
+    return action, tickets
+
+
 def _bulk_apply(request, action: str, tickets: list[Ticket]) -> None:
     actor = request.user
     if action == "assign":
-        assignee_id = _int(request.POST.get("assignee"))
-        assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+        assignee = _assignee_from(request.POST.get("assignee"))
         for ticket in tickets:
             ticket_services.ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
     elif action in ("status", "close"):
+        status_id = parse_id(request.POST.get("status"))
         status = (
             ticket_services.status_for_stage(StatusCategory.CLOSED)
             if action == "close"
-            else TicketStatus.objects.filter(pk=_int(request.POST.get("status"))).first()
+            else TicketStatus.objects.filter(pk=status_id).first()
+            if status_id
+            else None
         )
         if status is None:
             raise ValidationError(_("Choose a status."))
         for ticket in tickets:
             ticket_services.ticket_update(ticket=ticket, actor=actor, status=status)
     elif action == "priority":
-        priority = _int(request.POST.get("priority"))
+        priority = parse_id(request.POST.get("priority"))
         if priority not in Priority.values:
             raise ValidationError(_("Choose a priority."))
         for ticket in tickets:
             ticket_services.ticket_update(ticket=ticket, actor=actor, priority=priority)
     elif action == "merge":
+        if len(tickets) < 2:
+            raise ValidationError(_("Choose at least two tickets to merge."))
         target, *sources = sorted(tickets, key=lambda t: t.created_at)
         for source in sources:
             ticket_services.ticket_merge(source=source, target=target, actor=actor)

@@ -26,6 +26,7 @@ from helpdesk.access import (
     tickets_visible_to,
 )
 from helpdesk.forms import ReplyForm, TicketForm, TrackForm
+from helpdesk.ids import parse_id
 from helpdesk.models import Attachment, Channel, MessageKind, Ticket
 from helpdesk.services import tickets as ticket_services
 from kb_pages.deflection import PORTAL_TICKET_COUNTS_HOOK, form_token_new
@@ -41,7 +42,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     form = TicketForm(
         request.POST or None, request.FILES or None, guest=user is None,
         staff=bool(user and user.is_agent),
-        initial={"department": chosen} if chosen.isdigit() else None,
+        initial={"department": chosen} if parse_id(chosen) is not None else None,
     )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -185,14 +186,19 @@ def guest_reply(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+CUSTOMER_ACTIONS = ("resolve", "reopen")
+
+
 def _resolve_or_reopen(request, ticket: Ticket, action: str, actor, back: str) -> HttpResponse:
     try:
         if action == "resolve":
             ticket_services.ticket_customer_resolve(ticket=ticket, actor=actor)
             messages.success(request, _("Thank you! We marked your request as resolved."))
-        else:
+        elif action == "reopen":
             ticket_services.ticket_customer_reopen(ticket=ticket, actor=actor)
             messages.success(request, _("We reopened your request."))
+        else:  # the views answer 404 first; never read another word as "reopen"
+            raise Http404
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(back)
@@ -201,6 +207,8 @@ def _resolve_or_reopen(request, ticket: Ticket, action: str, actor, back: str) -
 @login_required
 @require_POST
 def ticket_status_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    if action not in CUSTOMER_ACTIONS:
+        raise Http404
     ticket = ticket_get_for_user_or_404(user=request.user, reference=reference)
     return _resolve_or_reopen(
         request, ticket, action, request.user, f"/tickets/{ticket.reference}/"
@@ -209,6 +217,8 @@ def ticket_status_action(request: HttpRequest, reference: str, action: str) -> H
 
 @require_POST
 def guest_status_action(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    if action not in CUSTOMER_ACTIONS:
+        raise Http404
     ticket = ticket_get_for_guest_or_404(token=token)
     return _resolve_or_reopen(request, ticket, action, None, f"/t/{token}/")
 

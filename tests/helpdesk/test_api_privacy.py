@@ -475,3 +475,12 @@ def test_customers_see_agents_names_on_replies_not_their_addresses(api, new_tick
         assert all(m["author_name"] for m in staff)
         assert any(m["author_email"] == people["customer"].email for m in messages)
     assert any(m["author_email"] == people["agent"].email for m in as_agent)
+
+
+@pytest.mark.parametrize("bad", ["²", "٣", "999999999999999999999", "-1"])
+def test_a_malformed_department_is_a_clear_error_not_a_crash(api, bad):
+    created = api("post", "/tickets", role="manager", body={**NEW, "department": bad})
+
+    assert created.status_code == 400, created.content
+    assert created.json()["error"]["fields"]["department"]
+    assert not Ticket.objects.filter(subject=NEW["subject"]).exists()

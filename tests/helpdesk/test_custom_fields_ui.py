@@ -112,3 +112,17 @@ def test_another_tenants_department_id_brings_none_of_its_fields(alpha, bravo, f
     page = client.get("/tickets/new/", {"department": theirs.pk}).content.decode()
 
     assert "Bravo secret field" not in page
+
+
+@pytest.mark.parametrize("bad", ["²", "①", "٣", "999999999999999999999", "-1", "1.5"])
+def test_a_malformed_department_id_is_a_form_error_not_a_crash(alpha, bad):
+    client = _client(alpha, "customer")
+
+    posted = client.post(
+        "/tickets/new/", {"department": bad, "subject": "S", "urgency": 2, "body": "B"}
+    )
+    asked = client.get("/tickets/new/", {"department": bad})
+
+    assert posted.status_code == 400
+    assert asked.status_code == 200
+    assert not Ticket.objects.exists()
