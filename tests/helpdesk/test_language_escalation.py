@@ -3,6 +3,8 @@
 Over real SMTP, through the outbox and the task worker, as the product sends them.
 """
 
+from email.header import decode_header, make_header
+
 import pytest
 from django.utils import translation
 
@@ -204,8 +206,10 @@ def test_an_escalation_emails_the_departments_tier_two_with_the_reason_once(
     for email in smtp.messages:
         assert "Needs a database restore" in SMTPServer.body(email)
         assert f"/desk/tickets/{ticket.reference}/" in SMTPServer.body(email)
-        assert ticket.reference in email["Subject"]
+        assert ticket.reference in str(make_header(decode_header(email["Subject"])))
     (in_persian,) = _to(smtp, l2_fa.email)
+    subject = str(make_header(decode_header(in_persian["Subject"])))
+    assert subject.startswith(f"[{ticket.reference}] ") and "ارجاع به سطح ۲" in subject
     assert 'dir="rtl"' in _html(in_persian)
     assert _translated("Open the ticket", "fa") in _html(in_persian)
     assert not any(m["To"] == "customer@alpha.test" for m in smtp.messages)
