@@ -82,7 +82,7 @@ def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpRespo
         if location[:1] and location[0] in ("payload", "filters"):
             location = location[1:]
         fields.setdefault(".".join(location) or "_", []).append(error.get("msg", "invalid"))
-    return _error(request, 422, "invalid", "The request has invalid fields.", fields)
+    return _error(request, 422, "invalid", _("The request has invalid fields."), fields)
 
 
 @api.exception_handler(DjangoValidationError)

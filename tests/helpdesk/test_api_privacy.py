@@ -5,6 +5,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from django.utils import translation
 from wagtail.models import APIToken
 
 from accounts.models import User
@@ -484,3 +485,18 @@ def test_a_malformed_department_is_a_clear_error_not_a_crash(api, bad):
     assert created.status_code == 400, created.content
     assert created.json()["error"]["fields"]["department"]
     assert not Ticket.objects.filter(subject=NEW["subject"]).exists()
+
+
+def test_an_invalid_request_is_explained_in_the_callers_language(alpha, token_for):
+    client = alpha.client()
+    response = client.post(
+        "/api/v1/tickets", data=json.dumps({"subject": 5}), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for('manager')}", HTTP_ACCEPT_LANGUAGE="fa",
+    )  # fmt: skip
+
+    assert response.status_code == 422
+    with translation.override("fa"):
+        assert response.json()["error"]["message"] == translation.gettext(
+            "The request has invalid fields."
+        )
+    assert response.json()["error"]["message"] != "The request has invalid fields."
