@@ -132,59 +132,60 @@ def notifications_render(*, kind: str, message_id: int, mentions: list[int], lan
         return
     ticket = message.ticket
     links = ticket_links(ticket)
+    about = {"ticket": ticket, "message": message, **links}
     if kind == "escalated":
-        for agent in _department_agents(ticket.department_id, tier=Tier.L2):
-            # The reason is an internal note: agents only, and not the one who wrote it.
-            if agent.pk == message.author_id or not agent.is_agent:
-                continue
-            email_queue(
-                dedupe_key=f"escalated:{message.pk}:{agent.pk}",
-                to=agent.email,
-                template="escalated",
-                context={"ticket": ticket, "message": message, "agent": agent, **links},
-                language=_language_of(agent, "en"),
-            )
+        # The reason is an internal note: agents only, and not the one who wrote it.
+        escalation = [
+            agent
+            for agent in _department_agents(ticket.department_id, tier=Tier.L2)
+            if agent.is_agent and agent.pk != message.author_id
+        ]
+        _email_agents(escalation, key=f"escalated:{message.pk}", template="escalated", about=about)
         return
     if kind == "created":
         email_queue(
             dedupe_key=f"ticket-created:{ticket.pk}",
             to=ticket.requester_email,
             template="ticket_created",
-            context={"ticket": ticket, "message": message, **links},
+            context=about,
             language=_language_of(ticket.requester, language),
         )
-        for agent in _department_agents(ticket.department_id):
-            email_queue(
-                dedupe_key=f"ticket-new-for-agent:{ticket.pk}:{agent.pk}",
-                to=agent.email,
-                template="agent_new_ticket",
-                context={"ticket": ticket, "message": message, "agent": agent, **links},
-                language=_language_of(agent, "en"),
-            )
+        _email_agents(
+            _department_agents(ticket.department_id),
+            key=f"ticket-new-for-agent:{ticket.pk}",
+            template="agent_new_ticket",
+            about=about,
+        )
         return
     if message.kind == MessageKind.PUBLIC and message.from_staff:
         email_queue(
             dedupe_key=f"reply-to-customer:{message.pk}",
             to=ticket.requester_email,
             template="agent_reply",
-            context={"ticket": ticket, "message": message, **links},
+            context=about,
             language=_language_of(ticket.requester, ticket.language),
         )
     elif message.kind == MessageKind.PUBLIC:
         agents = [ticket.assignee] if ticket.assignee else _department_agents(ticket.department_id)
-        for agent in agents:
-            email_queue(
-                dedupe_key=f"reply-to-agent:{message.pk}:{agent.pk}",
-                to=agent.email,
-                template="customer_reply",
-                context={"ticket": ticket, "message": message, "agent": agent, **links},
-                language=_language_of(agent, "en"),
-            )
-    for agent in User.objects.filter(pk__in=mentions, is_active=True):
+        _email_agents(
+            agents, key=f"reply-to-agent:{message.pk}", template="customer_reply", about=about
+        )
+    _email_agents(
+        User.objects.filter(pk__in=mentions, is_active=True),
+        key=f"mention:{message.pk}",
+        template="mention",
+        about=about,
+    )
+
+
+def _email_agents(agents, *, key: str, template: str, about: dict) -> None:
+    """One email per agent, each in the agent's language; ``key`` and the agent's id
+    make its dedupe key."""
+    for agent in agents:
         email_queue(
-            dedupe_key=f"mention:{message.pk}:{agent.pk}",
+            dedupe_key=f"{key}:{agent.pk}",
             to=agent.email,
-            template="mention",
-            context={"ticket": ticket, "message": message, "agent": agent, **links},
+            template=template,
+            context={**about, "agent": agent},
             language=_language_of(agent, "en"),
         )
