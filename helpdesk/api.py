@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -301,7 +302,11 @@ def _department_or_none(value: str) -> Department | None:
         if pk is not None
         else Department.objects.filter(slug=value)
     )
-    return query.first()
+    # Whether it has custom fields at all, in the same query: most departments have
+    # none, and a create then need not read them (_Lookups.custom_fields).
+    return query.annotate(
+        has_custom_fields=Exists(CustomField.objects.filter(department=OuterRef("pk")))
+    ).first()
 
 
 def _department(value: str) -> Department:
@@ -414,6 +419,8 @@ class _Lookups:
     def custom_fields(self, department: Department) -> list[CustomField]:
         """The fields ``user`` may fill in ``department`` (a customer's: the visible ones)."""
         if self.fields is None:
+            if getattr(department, "has_custom_fields", True) is False:
+                return []
             self.fields = custom_fields_by_department([department.pk], staff=self.user.is_agent)
         return self.fields.get(department.pk, [])
 
