@@ -4,7 +4,9 @@ Wagtail's admin: department members are edited in the Department snippet's inlin
 (modelcluster saves and deletes the rows itself), so a membership that ends is heard
 here and closes the agent's live sockets; organisations are saved by the snippet views,
 so a domain added there is heard here too. allauth: a customer who signs up or confirms
-an address gets their profile (and their domain's organisation).
+an address gets their profile (and their domain's organisation). Accounts: every
+customer account has a profile from the start, however it was made (signup, an admin,
+a command), so the admin's Customers screen lists them all.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from allauth.account.signals import email_confirmed, user_signed_up
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from accounts.models import User
 from accounts.services import access_revoked
-from helpdesk.models import DepartmentMember, Organisation
+from helpdesk.models import CustomerProfile, DepartmentMember, Organisation
 from helpdesk.services.profiles import customer_profile_ensure, organisation_members_attach
 
 
@@ -71,3 +74,9 @@ def organisation_saved(sender, instance: Organisation, raw: bool = False, **kwar
             organisation=instance,
             previous_domains=instance.__dict__.pop("_stored_domains", None) or [],
         )
+
+
+@receiver(post_save, sender=User, dispatch_uid="helpdesk.customer_account_made")
+def customer_account_made(sender, instance: User, created: bool, raw: bool = False, **kwargs):
+    if created and not raw and instance.role == "customer" and not instance.is_staff:
+        CustomerProfile.objects.get_or_create(user=instance)

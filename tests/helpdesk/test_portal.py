@@ -221,10 +221,13 @@ def test_organisation_managers_see_their_organisations_tickets(alpha, new_ticket
     from helpdesk.models import CustomerProfile, Organisation
 
     acme = Organisation.objects.create(name="Acme")
-    CustomerProfile.objects.create(
-        user=people["customer"], organisation=acme, sees_organisation_tickets=True
+    CustomerProfile.objects.update_or_create(
+        user=people["customer"],
+        defaults={"organisation": acme, "sees_organisation_tickets": True},
     )
-    CustomerProfile.objects.create(user=people["other_customer"], organisation=acme)
+    CustomerProfile.objects.update_or_create(
+        user=people["other_customer"], defaults={"organisation": acme}
+    )
     colleague = new_ticket(subject="Colleague's request", requester=people["other_customer"])
     client = alpha.client()
     client.cookies["sessionid"] = alpha.sessions["customer"]

@@ -127,7 +127,7 @@ def test_adding_a_domain_attaches_existing_verified_customers_only_once(in_alpha
     lookalike = _customer("eve@evil-acme.example")
     elsewhere = _customer("kim@acme.example")
     other = Organisation.objects.create(name="Other")
-    CustomerProfile.objects.create(user=elsewhere, organisation=other)
+    CustomerProfile.objects.update_or_create(user=elsewhere, defaults={"organisation": other})
     acme = Organisation.objects.create(name="Acme")
 
     acme.email_domains = ["ACME.example"]
@@ -135,7 +135,10 @@ def test_adding_a_domain_attaches_existing_verified_customers_only_once(in_alpha
 
     assert set(acme.members.values_list("user__email", flat=True)) == {"jane@acme.example"}
     assert CustomerProfile.objects.get(user=elsewhere).organisation == other
-    assert not CustomerProfile.objects.filter(user__in=[unverified, lookalike]).exists()
+    # Their profiles (every customer has one) stay without an organisation.
+    assert not CustomerProfile.objects.filter(
+        user__in=[unverified, lookalike], organisation__isnull=False
+    ).exists()
     # An admin takes Jane out; saving the organisation again does not pull her back.
     CustomerProfile.objects.filter(user=jane).update(organisation=None)
     acme.is_vip = True
@@ -223,3 +226,35 @@ def test_an_organisation_manager_sees_a_colleagues_ticket_on_the_portal(
 
     assert ticket.reference in portal.get("/tickets/").content.decode()
     assert portal.get(f"/tickets/{ticket.reference}/").status_code == 200
+
+
+def test_every_customer_account_has_a_profile_however_it_was_made(in_alpha, bravo):
+    from accounts.models import Role
+    from accounts.services import user_create
+    from tenants.context import tenant_schema
+
+    made = user_create(
+        email="made.by.admin@example.test", password="x-Long-enough-9", role=Role.CUSTOMER
+    )
+    agent = user_create(email="new.agent@example.test", password="x-Long-enough-9", role=Role.AGENT)
+
+    assert CustomerProfile.objects.filter(user=made, organisation=None).exists()
+    assert not CustomerProfile.objects.filter(user=agent).exists()
+    with tenant_schema(bravo.schema_name):  # made in alpha: bravo has no such profile
+        assert not CustomerProfile.objects.filter(user__email=made.email).exists()
+
+
+def test_the_migration_gives_existing_customers_their_profile(in_alpha, people):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("helpdesk.migrations.0009_customer_profiles_for_everyone")
+    customer = people["customer"]
+    CustomerProfile.objects.filter(user=customer).delete()  # as before the signal existed
+
+    migration.profiles_make(apps, None)
+    migration.profiles_make(apps, None)  # again: nothing twice
+
+    assert CustomerProfile.objects.filter(user=customer).count() == 1
+    assert not CustomerProfile.objects.filter(user=people["agent"]).exists()
