@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -333,9 +333,12 @@ def tickets_unseen(*, user: User, tickets: list[Ticket]) -> set[int]:
 
 
 def customer_tickets(*, user: User) -> QuerySet[Ticket]:
+    """A customer's list. A request merged into another of the same requester is left
+    out (its conversation moved there); one merged into someone else's stays, as its
+    conversation and the "merged into" notice stayed on it."""
     return (
         tickets_visible_to(user)
-        .filter(merged_into__isnull=True)
+        .exclude(merged_into__isnull=False, merged_into__requester_email=F("requester_email"))
         .select_related("status", "department")
         .order_by("-updated_at", "-id")
     )

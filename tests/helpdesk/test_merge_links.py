@@ -288,3 +288,21 @@ def test_a_master_reply_tells_the_desk_each_linked_ticket_changed(
             (_staff(report), ["activity"])
         ]
         assert Ticket.objects.get(pk=report.pk).updated_at > before[report.pk]
+
+
+def test_my_requests_keeps_a_duplicate_merged_into_someone_elses_not_into_my_own(
+    alpha, new_ticket, people, two_requesters
+):
+    original, duplicate = two_requesters
+    mine_first = new_ticket(subject="Printer jams")
+    mine_again = new_ticket(subject="Printer jams again")
+    services.ticket_merge(source=duplicate, target=original, actor=people["agent"])
+    services.ticket_merge(source=mine_again, target=mine_first, actor=people["agent"])
+
+    other = _client(alpha, "other_customer").get("/tickets/").content.decode()
+    mine = _client(alpha, "customer").get("/tickets/").content.decode()
+
+    # Their conversation stayed on it: the other customer still finds it in their list.
+    assert duplicate.reference in other and original.reference not in other
+    # Merged into my own request: its conversation is there, the empty one is left out.
+    assert mine_first.reference in mine and mine_again.reference not in mine
