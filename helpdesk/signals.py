@@ -18,7 +18,11 @@ from django.dispatch import receiver
 from accounts.models import User
 from accounts.services import access_revoked
 from helpdesk.models import CustomerProfile, DepartmentMember, Organisation
-from helpdesk.services.profiles import customer_profile_ensure, organisation_members_attach
+from helpdesk.services.profiles import (
+    customer_profile_ensure,
+    guest_tickets_claim,
+    organisation_members_attach,
+)
 
 
 @receiver(post_delete, sender=DepartmentMember, dispatch_uid="helpdesk.member_removed")
@@ -53,6 +57,7 @@ def customer_signed_up(sender, user, **kwargs) -> None:
 @receiver(email_confirmed, dispatch_uid="helpdesk.customer_email_confirmed")
 def customer_email_confirmed(sender, email_address, **kwargs) -> None:
     customer_profile_ensure(user=email_address.user)
+    guest_tickets_claim(user=email_address.user, email=email_address.email)
 
 
 @receiver(pre_save, sender=Organisation, dispatch_uid="helpdesk.organisation_stored")

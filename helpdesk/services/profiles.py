@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role, User
-from helpdesk.models import CustomerProfile, Organisation
+from helpdesk.models import CustomerProfile, Organisation, Ticket
 
 
 def email_domain(email: str) -> str:
@@ -92,6 +92,20 @@ def customer_profile_ensure(*, user: User) -> CustomerProfile | None:
     else:
         profile.refresh_from_db(fields=["organisation"])
     return profile
+
+
+@transaction.atomic
+def guest_tickets_claim(*, user: User, email: str) -> int:
+    """Requests made as a guest with ``email`` become the account's, now that it proved
+    the address (allauth's confirmation): they appear in the customer's own list.
+    Returns how many. Tickets of other accounts and staff are never touched."""
+    if not _is_customer(user) or not email:
+        return 0
+    guest = Ticket.objects.filter(requester__isnull=True, requester_email=email.strip().lower())
+    profile = CustomerProfile.objects.filter(user=user).first()
+    if profile is not None and profile.organisation_id is not None:
+        guest.filter(organisation__isnull=True).update(organisation=profile.organisation_id)
+    return guest.update(requester=user)
 
 
 @transaction.atomic

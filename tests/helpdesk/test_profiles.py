@@ -258,3 +258,27 @@ def test_the_migration_gives_existing_customers_their_profile(in_alpha, people):
 
     assert CustomerProfile.objects.filter(user=customer).count() == 1
     assert not CustomerProfile.objects.filter(user=people["agent"]).exists()
+
+
+def test_confirming_an_address_brings_the_guest_requests_made_with_it(alpha, bravo, mailoutbox):
+    from helpdesk.models import Ticket
+
+    def guest_ticket(tenant, email):
+        with tenant_schema(tenant.schema_name):
+            return ticket_create(
+                subject="Asked as a guest", body_text="Before I had an account.",
+                department=Department.objects.get(slug="general"), channel=Channel.PORTAL,
+                requester_email=email, requester_name="Guest",
+            )  # fmt: skip
+
+    mine = guest_ticket(alpha, "later.member@example.test")
+    someone_else = guest_ticket(alpha, "someone.else@example.test")
+    other_tenant = guest_ticket(bravo, "later.member@example.test")
+
+    user = _sign_up_and_confirm(alpha, "Later.Member@example.test")
+
+    with tenant_schema(alpha.schema_name):
+        assert Ticket.objects.get(pk=mine.pk).requester_id == user.pk
+        assert Ticket.objects.get(pk=someone_else.pk).requester_id is None
+    with tenant_schema(bravo.schema_name):
+        assert Ticket.objects.get(pk=other_tenant.pk).requester_id is None
