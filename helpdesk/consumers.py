@@ -15,7 +15,7 @@ from typing import Any
 from django.http import Http404
 
 from helpdesk.access import ticket_get_for_user_or_404
-from helpdesk.models import DepartmentMember
+from helpdesk.models import CustomerProfile, DepartmentMember
 from helpdesk.services.tickets import tickets_mark_seen
 from realtime.consumers import EventStreamConsumer
 from tenants.channels_middleware import db_call
@@ -97,7 +97,13 @@ class DeskConsumer(EventStreamConsumer):
 
 class PortalConsumer(EventStreamConsumer):
     def audiences_for_user(self, user) -> list[str] | None:
-        return [f"user.{user.pk}.portal"]
+        audiences = [f"user.{user.pk}.portal"]
+        # An organisation's manager sees its tickets on the portal (helpdesk.access), so
+        # hears their public events too. Changing either closes the socket (signals).
+        profile = CustomerProfile.objects.filter(user=user).first()
+        if profile is not None and profile.sees_organisation_tickets and profile.organisation_id:
+            audiences.append(f"org.{profile.organisation_id}.portal")
+        return audiences
 
     def watch_audience(self, user, ticket_reference: str) -> str | None:
         try:

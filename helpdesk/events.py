@@ -107,6 +107,8 @@ def public_audiences(ticket: Ticket) -> list[str]:
     audiences = [f"ticket.{ticket.pk}.public"]
     if ticket.requester_id:
         audiences.append(f"user.{ticket.requester_id}.portal")
+    if ticket.organisation_id:  # the organisation's managers, who see its tickets
+        audiences.append(f"org.{ticket.organisation_id}.portal")
     return audiences
 
 

@@ -85,3 +85,24 @@ def organisation_saved(sender, instance: Organisation, raw: bool = False, **kwar
 def customer_account_made(sender, instance: User, created: bool, raw: bool = False, **kwargs):
     if created and not raw and instance.role == "customer" and not instance.is_staff:
         CustomerProfile.objects.get_or_create(user=instance)
+
+
+@receiver(pre_save, sender=CustomerProfile, dispatch_uid="helpdesk.profile_stored")
+def profile_stored(sender, instance: CustomerProfile, raw: bool = False, **kwargs) -> None:
+    instance._stored_reach = (  # type: ignore[attr-defined]
+        None
+        if raw or instance.pk is None
+        else CustomerProfile.objects.filter(pk=instance.pk)
+        .values_list("organisation_id", "sees_organisation_tickets")
+        .first()
+    )
+
+
+@receiver(post_save, sender=CustomerProfile, dispatch_uid="helpdesk.profile_reach_changed")
+def profile_reach_changed(sender, instance: CustomerProfile, **kwargs) -> None:
+    """The organisation's tickets a customer sees changed: their portal sockets close
+    and reconnect with the audiences they have now."""
+    stored = instance.__dict__.pop("_stored_reach", None)
+    now = (instance.organisation_id, instance.sees_organisation_tickets)
+    if stored is not None and stored != now:
+        access_revoked(user_id=instance.user_id)
