@@ -80,6 +80,19 @@ def filters_from(params: QueryDict) -> selectors.TicketFilters:
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET)
+    filtered = bool(
+        filters.q
+        or filters.stages
+        or filters.priorities
+        or filters.department_id
+        or filters.category_id
+        or filters.assignee_id
+        or filters.requester
+        or filters.organisation_id
+        or filters.tag
+        or filters.created_from
+        or filters.created_to
+    )
     page = selectors.desk_tickets(user=request.user, filters=filters)
     labels = dict(Priority.choices)  # get_priority_display() hashes the choices per row
     unseen = selectors.tickets_unseen(user=request.user, tickets=page.tickets)
@@ -116,22 +129,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "agents": _agent_choices(),
             "saved_views": list(SavedView.objects.filter(owner=request.user)),
             "query_string": params.urlencode(),
-            # New tickets appear live only where they surely belong: an unfiltered queue.
-            "live_insert": filters.queue in ("open", "unassigned", "all")
-            and not (
-                filters.q
-                or filters.cursor
-                or filters.stages
-                or filters.priorities
-                or filters.department_id
-                or filters.category_id
-                or filters.assignee_id
-                or filters.requester
-                or filters.organisation_id
-                or filters.tag
-                or filters.created_from
-                or filters.created_to
-            ),
+            # The queue's own rule, for live.js to tell whether a changed ticket still
+            # belongs (or now does): only where nothing else filters the page.
+            "live_queue": "" if filtered else filters.queue,
+            # A ticket that comes in goes on top: only the first page in recency order.
+            "live_insert": not filtered and not filters.cursor and filters.sort == "-updated",
         },
     )
 

@@ -154,8 +154,14 @@
         if (mode === "desk") reportSeen(event, ticket.updated_at);
       }
       var row = document.querySelector('tr[data-reference="' + reference + '"]');
-      if (row) updateRow(row, ticket);
-      else if (event.type === "ticket.created" && document.querySelector("#live-queue[data-live-insert]")) insertRow(ticket);
+      // Replayed events are older than the page, which already shows where they led.
+      var belongs = id > renderedLastId ? inView(ticket) : null;
+      if (row && belongs === false) leaveRow(row);
+      else if (row) updateRow(row, ticket);
+      else if (id > renderedLastId && document.querySelector("#live-queue[data-live-insert]") &&
+               (belongs || (belongs === null && event.type === "ticket.created"))) {
+        insertRow(ticket); // judged by the queue's rule, or (a customer's list) simply new
+      }
     }
     if (ticket) refreshCounts();
     markUnread(event, id);
@@ -271,6 +277,38 @@
     item.appendChild(header);
     item.appendChild(body);
     list.insertBefore(item, next);
+  }
+
+  // Whether a ticket belongs in this queue page, by the queue's own rule (the server's
+  // selectors._queue_filter, and what the agent may see); null where other filters
+  // apply, which the page does not know how to judge.
+  var ACTIVE = { "new": true, "open": true, "pending": true };
+  function inView(ticket) {
+    var table = document.getElementById("live-queue");
+    var queue = table && table.dataset.queue;
+    if (!queue || !ticket.stage) return null;
+    var me = parseInt(body.dataset.userId || "0", 10);
+    var assignedToMe = ticket.assignee_id === me;
+    if (body.dataset.manager === undefined && !mine(ticket.department_id) && !assignedToMe) return false;
+    var active = !!ACTIVE[ticket.stage];
+    if (queue === "mine") return active && assignedToMe;
+    if (queue === "unassigned") return active && !ticket.assignee_id && mine(ticket.department_id);
+    if (queue === "waiting") return ticket.stage === "pending";
+    if (queue === "resolved") return ticket.stage === "resolved" || ticket.stage === "closed";
+    if (queue === "all") return true;
+    return active;
+  }
+
+  // A ticket that no longer belongs here (assigned away, solved, moved to another
+  // department): shown struck through for a few seconds, then taken out.
+  function leaveRow(row) {
+    if (row.classList.contains("live-left")) return;
+    var table = document.getElementById("live-queue");
+    row.classList.add("live-left");
+    row.title = (table && table.dataset.leftLabel) || "";
+    var box = row.querySelector("input[type=checkbox]");
+    if (box) { box.checked = false; box.disabled = true; }
+    setTimeout(function () { row.remove(); }, 5000);
   }
 
   function updateRow(row, ticket) {

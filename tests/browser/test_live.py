@@ -368,3 +368,56 @@ def test_two_agents_on_one_ticket_see_each_other_and_a_reply_made_meanwhile(
     expect(warning).to_contain_text("replied since you opened this ticket")
     expect(first.locator("ol.conversation")).to_contain_text(reply)
     assert_not_reloaded(first, "first agent's ticket page")
+
+
+def test_a_ticket_assigned_leaves_unassigned_and_enters_mine_live(asgi_site, live_context):
+    site = asgi_site
+    tag = uuid.uuid4().hex[:8]
+    desk = live_context()
+    unassigned = desk.new_page()
+    unassigned_socket = SocketLog(unassigned)
+    sign_in(unassigned, site, "agent")
+    since = unassigned_socket.mark()
+    unassigned.goto(f"{site.base_url}/desk/?queue=unassigned")
+    unassigned_socket.wait_replayed(since)
+    pin(unassigned)
+    mine = desk.new_page()
+    mine_socket = SocketLog(mine)
+    since = mine_socket.mark()
+    mine.goto(f"{site.base_url}/desk/?queue=mine")
+    mine_socket.wait_replayed(since)
+    pin(mine)
+
+    customer = live_context().new_page()
+    sign_in(customer, site, "customer")
+    customer.goto(f"{site.base_url}/tickets/new/")
+    customer.get_by_label("Department").select_option(label="General support")
+    customer.get_by_label("Subject").fill(f"Queues {tag}: the projector flickers")
+    customer.get_by_label("Description").fill("Every few seconds.")
+    customer.get_by_role("button", name="Send request").click()
+    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
+    code = customer.locator("strong.reference").inner_text().strip()
+
+    waiting = unassigned.locator(f'#live-queue tr[data-reference="{code}"]')
+    expect(waiting, "a new unassigned ticket appears in Unassigned").to_be_visible(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    expect(mine.locator(f'#live-queue tr[data-reference="{code}"]')).to_have_count(0)
+
+    acting = desk.new_page()
+    acting.goto(f"{site.base_url}/desk/tickets/{code}/")
+    me = acting.locator("body").get_attribute("data-user-id")
+    acting.locator("#assignee").select_option(value=me)
+    acting.get_by_role("button", name="Assign", exact=True).click()
+
+    expect(waiting, "assigned, it leaves Unassigned").to_have_class(
+        re.compile(r"\blive-left\b"), timeout=LIVE_TIMEOUT_MS
+    )
+    expect(waiting).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    entered = mine.locator(f'#live-queue tr[data-reference="{code}"]')
+    expect(entered, "assigned to me, it enters Mine").to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(entered.locator("[data-col=subject]")).to_have_text(
+        f"Queues {tag}: the projector flickers"
+    )
+    assert_not_reloaded(unassigned, "unassigned queue")
+    assert_not_reloaded(mine, "mine queue")
