@@ -164,6 +164,7 @@
       }
     }
     if (ticket) refreshCounts();
+    if (reference && reference === watch && id > renderedLastId) refreshTimeline();
     markUnread(event, id);
     notify(event, id);
   }
@@ -206,6 +207,25 @@
     seenPending = "";
   }
   document.addEventListener("visibilitychange", sendSeen);
+
+  // The open ticket's history: re-read from the server (the page itself, a second after
+  // the last change), which renders each entry as the page does and shows only what this
+  // person may see of it.
+  var timelineTimer = null;
+  function refreshTimeline() {
+    if (!document.querySelector("ul.timeline") || !window.DOMParser) return;
+    clearTimeout(timelineTimer);
+    timelineTimer = setTimeout(function () {
+      fetch(location.pathname, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("ul.timeline");
+          var shown = document.querySelector("ul.timeline");
+          if (fresh && shown) shown.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () { /* the next change tries again */ });
+    }, 1000);
+  }
 
   // Queue badges: re-read from the server (a second after the last change) rather than
   // guessed from events, which cannot tell which queues a ticket left.

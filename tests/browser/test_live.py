@@ -304,6 +304,8 @@ def test_my_requests_gains_a_row_and_the_desk_page_follows_field_changes(asgi_si
     assigned = watching.locator("[data-live-assignee]")
     expect(assigned).to_be_hidden()
 
+    history = watching.locator("ul.timeline li")
+    entries_before = history.count()
     acting = desk.new_page()
     acting.goto(f"{site.base_url}/desk/tickets/{code}/")
     choice = acting.locator("#assignee option:not([value=''])").first
@@ -315,6 +317,9 @@ def test_my_requests_gains_a_row_and_the_desk_page_follows_field_changes(asgi_si
         f"assigned to {name}", timeout=LIVE_TIMEOUT_MS
     )
     expect(assigned).to_be_visible()
+    expect(history, "the assignment joins the page's history").to_have_count(
+        entries_before + 1, timeout=LIVE_TIMEOUT_MS
+    )
     assert_not_reloaded(watching, "agent ticket page")
 
 
