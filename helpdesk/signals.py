@@ -30,21 +30,31 @@ def member_removed(sender, instance: DepartmentMember, **kwargs) -> None:
     access_revoked(user_id=instance.user_id)
 
 
-@receiver(pre_save, sender=DepartmentMember, dispatch_uid="helpdesk.member_stored")
-def member_stored(sender, instance: DepartmentMember, raw: bool = False, **kwargs) -> None:
-    # post_save cannot tell what the row was; remember it (no query for a new row).
-    instance._stored_membership = (  # type: ignore[attr-defined]
+# post_save cannot tell what a row was: pre_save remembers the fields that matter (no
+# query for a new row) and post_save takes them back.
+STORED = "_helpdesk_stored"
+
+
+def _remember(instance, raw: bool, *fields: str) -> None:
+    instance.__dict__[STORED] = (
         None
         if raw or instance.pk is None
-        else DepartmentMember.objects.filter(pk=instance.pk)
-        .values_list("department_id", "user_id")
-        .first()
+        else type(instance).objects.filter(pk=instance.pk).values_list(*fields).first()
     )
+
+
+def _recalled(instance) -> tuple | None:
+    return instance.__dict__.pop(STORED, None)
+
+
+@receiver(pre_save, sender=DepartmentMember, dispatch_uid="helpdesk.member_stored")
+def member_stored(sender, instance: DepartmentMember, raw: bool = False, **kwargs) -> None:
+    _remember(instance, raw, "department_id", "user_id")
 
 
 @receiver(post_save, sender=DepartmentMember, dispatch_uid="helpdesk.member_moved")
 def member_moved(sender, instance: DepartmentMember, **kwargs) -> None:
-    stored = instance.__dict__.pop("_stored_membership", None)
+    stored = _recalled(instance)
     if stored is not None and stored != (instance.department_id, instance.user_id):
         access_revoked(user_id=stored[1])
 
@@ -63,21 +73,15 @@ def customer_email_confirmed(sender, email_address, **kwargs) -> None:
 @receiver(pre_save, sender=Organisation, dispatch_uid="helpdesk.organisation_stored")
 def organisation_stored(sender, instance: Organisation, raw: bool = False, **kwargs) -> None:
     # Only domains added by this save attach customers (see organisation_members_attach).
-    instance._stored_domains = (  # type: ignore[attr-defined]
-        None
-        if raw or instance.pk is None
-        else Organisation.objects.filter(pk=instance.pk)
-        .values_list("email_domains", flat=True)
-        .first()
-    )
+    _remember(instance, raw, "email_domains")
 
 
 @receiver(post_save, sender=Organisation, dispatch_uid="helpdesk.organisation_saved")
 def organisation_saved(sender, instance: Organisation, raw: bool = False, **kwargs) -> None:
+    stored = _recalled(instance)
     if not raw:
         organisation_members_attach(
-            organisation=instance,
-            previous_domains=instance.__dict__.pop("_stored_domains", None) or [],
+            organisation=instance, previous_domains=(stored[0] or []) if stored else []
         )
 
 
@@ -89,20 +93,14 @@ def customer_account_made(sender, instance: User, created: bool, raw: bool = Fal
 
 @receiver(pre_save, sender=CustomerProfile, dispatch_uid="helpdesk.profile_stored")
 def profile_stored(sender, instance: CustomerProfile, raw: bool = False, **kwargs) -> None:
-    instance._stored_reach = (  # type: ignore[attr-defined]
-        None
-        if raw or instance.pk is None
-        else CustomerProfile.objects.filter(pk=instance.pk)
-        .values_list("organisation_id", "sees_organisation_tickets")
-        .first()
-    )
+    _remember(instance, raw, "organisation_id", "sees_organisation_tickets")
 
 
 @receiver(post_save, sender=CustomerProfile, dispatch_uid="helpdesk.profile_reach_changed")
 def profile_reach_changed(sender, instance: CustomerProfile, **kwargs) -> None:
     """The organisation's tickets a customer sees changed: their portal sockets close
     and reconnect with the audiences they have now."""
-    stored = instance.__dict__.pop("_stored_reach", None)
+    stored = _recalled(instance)
     now = (instance.organisation_id, instance.sees_organisation_tickets)
     if stored is not None and stored != now:
         access_revoked(user_id=instance.user_id)
