@@ -6,7 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.attachments import CheckedUpload, check_uploads
-from helpdesk.custom_fields import form_field, stored_value
+from helpdesk.custom_fields import custom_fields_by_department, form_field, stored_value
 from helpdesk.ids import parse_id
 from helpdesk.models import (
     Category,
@@ -91,12 +91,8 @@ class TicketForm(forms.Form):
 
 
 def _custom_fields_of(department_id, *, staff: bool) -> list[CustomField]:
-    if parse_id(department_id) is None:
-        return []
-    fields = CustomField.objects.filter(department_id=department_id)
-    if not staff:
-        fields = fields.filter(customer_visible=True)
-    return list(fields)
+    pk = parse_id(department_id)
+    return [] if pk is None else custom_fields_by_department([pk], staff=staff).get(pk, [])
 
 
 def _custom_values(fields: list[CustomField], cleaned_data: dict) -> dict:

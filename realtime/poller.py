@@ -174,23 +174,28 @@ def _newest_id(schema_name: str) -> int:
         return Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _events_after(
-    schema_name: str, high: int, gaps: list[int]
+def _event_rows(
+    schema_name: str, condition: str, params: list
 ) -> list[tuple[int, list[str], dict]]:
-    # The gaps go as one array parameter: as an IN list, thousands of them cost the ORM
-    # and psycopg a placeholder each, in every read (py-spy under load).
+    """(id, audiences, payload) of the tenant's logged events that meet ``condition``."""
     table = connection.ops.quote_name(Event._meta.db_table)
     with tenant_schema(schema_name), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, audiences, payload FROM {table}"
-            " WHERE id > %s OR id = ANY(%s) ORDER BY id LIMIT %s",
-            [high, gaps, BATCH],
-        )
+        cursor.execute(f"SELECT id, audiences, payload FROM {table} WHERE {condition}", params)
         # Django's psycopg setup hands jsonb over as text (its JSONField decodes it).
         return [
             (event_id, audiences, json.loads(payload) if isinstance(payload, str) else payload)
             for event_id, audiences, payload in cursor.fetchall()
         ]
+
+
+def _events_after(
+    schema_name: str, high: int, gaps: list[int]
+) -> list[tuple[int, list[str], dict]]:
+    # The gaps go as one array parameter: as an IN list, thousands of them cost the ORM
+    # and psycopg a placeholder each, in every read (py-spy under load).
+    return _event_rows(
+        schema_name, "id > %s OR id = ANY(%s) ORDER BY id LIMIT %s", [high, gaps, BATCH]
+    )
 
 
 async def poll_once(schemas: set[str] | None = None) -> int:
@@ -282,15 +287,7 @@ def _settled_ids_after(schema_name: str, high: int, gaps: list[int], settle_s: f
 
 
 def _events_by_id(schema_name: str, ids: list[int]) -> list[tuple[int, list[str], dict]]:
-    table = connection.ops.quote_name(Event._meta.db_table)
-    with tenant_schema(schema_name), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, audiences, payload FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids]
-        )
-        return [
-            (event_id, audiences, json.loads(payload) if isinstance(payload, str) else payload)
-            for event_id, audiences, payload in cursor.fetchall()
-        ]
+    return _event_rows(schema_name, "id = ANY(%s) ORDER BY id", [ids])
 
 
 async def sweep_once() -> int:
