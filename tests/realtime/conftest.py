@@ -63,3 +63,38 @@ def live(django_db_setup, django_db_blocker):
         worker = threading.Thread(target=clean_up)
         worker.start()
         worker.join()
+
+
+def live_ticket(tenant, department="general", requester="customer", subject="Live ticket"):
+    """A portal ticket of ``tenant``'s ``requester`` (run it inside ``live``)."""
+    from accounts.models import User
+    from helpdesk.models import Channel, Department
+    from helpdesk.services import tickets as services
+
+    return services.ticket_create(
+        subject=subject,
+        body_text="It broke",
+        department=Department.objects.get(slug=department),
+        channel=Channel.PORTAL,
+        requester=User.objects.get(pk=tenant.users[requester]),
+    )
+
+
+async def frames_until_quiet(communicator, *, limit: int = 100, quiet: float = 0.5) -> list[dict]:
+    """Every frame until the socket stays quiet for ``quiet`` seconds, batches opened up."""
+    frames = []
+    for _ in range(limit):
+        if await communicator.receive_nothing(timeout=quiet):
+            break
+        frame = await communicator.receive_json_from()
+        frames.extend(frame["frames"] if frame.get("type") == "batch" else [frame])
+    return frames
+
+
+def inline_db_call(fn):
+    """``tenants.channels_middleware.db_call`` for scripted reads: no thread, no DB."""
+
+    async def call(*args):
+        return fn(*args)
+
+    return call

@@ -9,10 +9,10 @@ import pytest
 
 from accounts.models import User
 from accounts.services import user_set_role
-from helpdesk.models import Channel, Department, DepartmentMember
+from helpdesk.models import Department, DepartmentMember
 from helpdesk.services import tickets as services
 from tenants.context import tenant_schema
-from tests.realtime.conftest import socket
+from tests.realtime.conftest import frames_until_quiet, live_ticket, socket
 
 CLOSED_REVOKED = {"type": "websocket.close", "code": 4410}
 
@@ -28,27 +28,6 @@ def owner_client(alpha):
     client = alpha.client()
     client.cookies["sessionid"] = alpha.sessions["owner"]
     return client
-
-
-def _create(alpha, department="general", requester="customer", subject="Live ticket"):
-    return services.ticket_create(
-        subject=subject,
-        body_text="It broke",
-        department=Department.objects.get(slug=department),
-        channel=Channel.PORTAL,
-        requester=User.objects.get(pk=alpha.users[requester]),
-    )
-
-
-async def _frames(communicator, *, limit: int = 100) -> list[dict]:
-    """Every frame until the socket goes quiet, batches opened up."""
-    frames = []
-    for _ in range(limit):
-        if await communicator.receive_nothing(timeout=0.5):
-            break
-        frame = await communicator.receive_json_from()
-        frames.extend(frame["frames"] if frame.get("type") == "batch" else [frame])
-    return frames
 
 
 def _not_events(frames: list[dict]) -> list[dict]:
@@ -198,8 +177,8 @@ async def test_an_agent_removed_from_a_department_reconnects_without_it(alpha, l
         assert await agent.receive_output(timeout=2) == CLOSED_REVOKED
         again = socket(alpha.host, session=alpha.sessions["billing_agent"])
         assert (await again.connect())[0]  # still an agent, with a smaller audience
-        await live(alpha, _create, alpha, department="billing", subject="Not yours now")
-        assert "Not yours now" not in str(await _frames(again))
+        await live(alpha, live_ticket, alpha, department="billing", subject="Not yours now")
+        assert "Not yours now" not in str(await frames_until_quiet(again))
         await again.disconnect()
     finally:
         await live(alpha, restore)
@@ -207,7 +186,7 @@ async def test_an_agent_removed_from_a_department_reconnects_without_it(alpha, l
 
 @pytest.mark.asyncio
 async def test_a_watch_is_judged_by_the_role_the_user_has_now_not_at_the_handshake(alpha, live):
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     agent_id = alpha.users["agent"]
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     assert (await agent.connect())[0]
@@ -229,7 +208,7 @@ async def test_a_watch_is_judged_by_the_role_the_user_has_now_not_at_the_handsha
 
 @pytest.mark.asyncio
 async def test_a_watcher_whose_ticket_moves_to_another_department_hears_no_more_of_it(alpha, live):
-    ticket = await live(alpha, _create, alpha)  # in "general", the agent's department
+    ticket = await live(alpha, live_ticket, alpha)  # in "general", the agent's department
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     billing_agent = socket(alpha.host, session=alpha.sessions["billing_agent"])
     for s in (agent, billing_agent):
@@ -244,8 +223,8 @@ async def test_a_watcher_whose_ticket_moves_to_another_department_hears_no_more_
         reason="SECRET TRANSFER REASON",
     )  # fmt: skip
 
-    frames = await _frames(agent)
-    assert "SECRET TRANSFER REASON" in str(await _frames(billing_agent))  # it was sent
+    frames = await frames_until_quiet(agent)
+    assert "SECRET TRANSFER REASON" in str(await frames_until_quiet(billing_agent))  # it was sent
     assert "SECRET TRANSFER REASON" not in str(frames)
     assert {"type": "unwatched", "ticket": ticket.reference} in frames
     # Its old queue still learns that it left (the event is addressed to the department).
@@ -256,7 +235,7 @@ async def test_a_watcher_whose_ticket_moves_to_another_department_hears_no_more_
         alpha, services.ticket_reply, ticket=ticket, author=manager, body_text="LATER NOTE",
         internal=True,
     )  # fmt: skip
-    assert "LATER NOTE" not in str(await _frames(agent))
+    assert "LATER NOTE" not in str(await frames_until_quiet(agent))
     await agent.send_json_to({"type": "hello"})  # the socket itself is still served
     assert (await agent.receive_json_from())["type"] == "hello"
     for s in (agent, billing_agent):
@@ -265,7 +244,7 @@ async def test_a_watcher_whose_ticket_moves_to_another_department_hears_no_more_
 
 @pytest.mark.asyncio
 async def test_a_watcher_who_can_still_see_a_reassigned_ticket_keeps_watching_it(alpha, live):
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     assert (await agent.connect())[0]
     await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
@@ -279,7 +258,7 @@ async def test_a_watcher_who_can_still_see_a_reassigned_ticket_keeps_watching_it
         internal=True,
     )  # fmt: skip
 
-    frames = await _frames(agent)
+    frames = await frames_until_quiet(agent)
     assert not [f for f in frames if f.get("type") == "unwatched"]
     assert "ticket.assigned" in str(frames) and "STILL YOURS" in str(frames)
     await agent.disconnect()
@@ -291,7 +270,7 @@ async def test_a_watcher_who_can_still_see_a_reassigned_ticket_keeps_watching_it
 @pytest.mark.asyncio
 async def test_a_socket_watches_at_most_twenty_tickets(alpha, live):
     def many():
-        return [_create(alpha, subject=f"Watch {i}").reference for i in range(21)]
+        return [live_ticket(alpha, subject=f"Watch {i}").reference for i in range(21)]
 
     references = await live(alpha, many)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
@@ -316,9 +295,9 @@ async def test_a_socket_says_hello_and_replays_once(alpha):
     assert (await agent.connect())[0]
 
     await agent.send_json_to({"type": "hello"})
-    first = _not_events(await _frames(agent))
+    first = _not_events(await frames_until_quiet(agent))
     await agent.send_json_to({"type": "hello", "last_id": 1})  # "replay it all again"
-    second = _not_events(await _frames(agent))
+    second = _not_events(await frames_until_quiet(agent))
 
     assert [f["type"] for f in first] == ["hello", "replayed"]
     assert second == [{"type": "error", "error": "duplicate_hello"}]
@@ -332,11 +311,11 @@ async def test_a_frame_flood_gets_one_rate_limited_frame_a_second(alpha):
 
     for _ in range(100):
         await agent.send_json_to({"type": "nope"})
-    flood = _not_events(await _frames(agent, limit=200))
+    flood = _not_events(await frames_until_quiet(agent, limit=200))
     await asyncio.sleep(1.0)
     for _ in range(100):
         await agent.send_json_to({"type": "nope"})
-    later = _not_events(await _frames(agent, limit=200))
+    later = _not_events(await frames_until_quiet(agent, limit=200))
 
     limited = {"type": "error", "error": "rate_limited"}
     assert flood.count(limited) == 1

@@ -6,21 +6,11 @@ import pytest
 
 from accounts.models import User
 from accounts.services import user_set_role
-from helpdesk.models import Channel, Department
+from helpdesk.models import Department
 from helpdesk.services import tickets as services
-from tests.realtime.conftest import socket
+from tests.realtime.conftest import live_ticket, socket
 
 pytestmark = pytest.mark.asyncio
-
-
-def _create(alpha, department="general", requester="customer", subject="Live ticket"):
-    return services.ticket_create(
-        subject=subject,
-        body_text="It broke",
-        department=Department.objects.get(slug=department),
-        channel=Channel.PORTAL,
-        requester=User.objects.get(pk=alpha.users[requester]),
-    )
 
 
 async def _events(communicator, *, until: str | None = None, limit: int = 20) -> list[dict]:
@@ -53,7 +43,7 @@ async def test_department_agents_and_managers_hear_a_new_ticket_others_do_not(al
     for s in (agent, manager, billing):
         assert (await s.connect())[0]
 
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
 
     for s in (agent, manager):
         frames = await _events(s)
@@ -65,7 +55,7 @@ async def test_department_agents_and_managers_hear_a_new_ticket_others_do_not(al
 
 
 async def test_customer_sees_public_replies_live_and_never_internal_notes(alpha, live):
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await customer.connect()
@@ -97,7 +87,7 @@ async def test_customer_sees_public_replies_live_and_never_internal_notes(alpha,
 
 
 async def test_a_customer_cannot_watch_someone_elses_ticket(alpha, live):
-    theirs = await live(alpha, _create, alpha, requester="other_customer")
+    theirs = await live(alpha, live_ticket, alpha, requester="other_customer")
     customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
     await customer.connect()
 
@@ -110,12 +100,14 @@ async def test_a_customer_cannot_watch_someone_elses_ticket(alpha, live):
 async def test_reconnecting_client_gets_what_it_missed_then_live_traffic(alpha, live):
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await agent.connect()
-    first = await live(alpha, _create, alpha, subject="Before the blip")
+    first = await live(alpha, live_ticket, alpha, subject="Before the blip")
     seen = await _events(agent)
     last_id = seen[-1]["id"]
     await agent.disconnect()
 
-    missed = [await live(alpha, _create, alpha, subject=f"During the blip {i}") for i in range(3)]
+    missed = [
+        await live(alpha, live_ticket, alpha, subject=f"During the blip {i}") for i in range(3)
+    ]
     again = socket(alpha.host, session=alpha.sessions["agent"])
     await again.connect()
     await again.send_json_to({"type": "hello", "last_id": last_id})
@@ -152,7 +144,7 @@ async def test_tenant_b_sockets_never_hear_tenant_a(alpha, bravo, live):
     bravo_manager = socket(bravo.host, session=bravo.sessions["manager"])
     await bravo_manager.connect()
 
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     await bravo_manager.send_json_to({"type": "watch", "ticket": ticket.reference})
     await bravo_manager.send_json_to({"type": "hello", "last_id": 0})
 
@@ -185,7 +177,7 @@ async def test_presence_with_the_layer_down_answers_an_error_and_keeps_the_socke
 ):
     from channels.layers import get_channel_layer
 
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await agent.connect()
     await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
@@ -204,7 +196,7 @@ async def test_presence_with_the_layer_down_answers_an_error_and_keeps_the_socke
 
 
 async def test_presence_reaches_other_watchers_not_the_sender_and_not_customers(alpha, live):
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     first = socket(alpha.host, session=alpha.sessions["agent"])
     second = socket(alpha.host, session=alpha.sessions["manager"])
     customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
@@ -234,11 +226,11 @@ async def test_a_fresh_page_gets_no_replay_and_a_long_absence_asks_for_a_reload(
     monkeypatch.setattr("realtime.consumers.REPLAY_LIMIT", 2)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await agent.connect()
-    await live(alpha, _create, alpha)
+    await live(alpha, live_ticket, alpha)
     last_id = (await _events(agent))[-1]["id"]
     await agent.disconnect()
     for i in range(3):
-        await live(alpha, _create, alpha, subject=f"Missed {i}")
+        await live(alpha, live_ticket, alpha, subject=f"Missed {i}")
 
     fresh = socket(alpha.host, session=alpha.sessions["agent"])
     await fresh.connect()
@@ -362,7 +354,7 @@ async def test_a_change_watched_live_on_the_ticket_page_is_not_marked_in_the_que
 
     from helpdesk.models import TicketSeen
 
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await agent.connect()
     await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
@@ -416,7 +408,7 @@ def _ticket_updated_at(pk):
 async def test_a_bad_seen_frame_gets_an_error_and_marks_nothing(alpha, live, frame):
     from helpdesk.models import TicketSeen
 
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     agent = socket(alpha.host, session=alpha.sessions["agent"])
     await agent.connect()
     await agent.send_json_to({"type": "watch", "ticket": ticket.reference})
@@ -437,7 +429,7 @@ async def test_a_bad_seen_frame_gets_an_error_and_marks_nothing(alpha, live, fra
 
 
 async def test_customers_sockets_have_no_seen_marks(alpha, live):
-    ticket = await live(alpha, _create, alpha)
+    ticket = await live(alpha, live_ticket, alpha)
     customer = socket(alpha.host, "/ws/portal/", session=alpha.sessions["customer"])
     await customer.connect()
     await customer.send_json_to({"type": "watch", "ticket": ticket.reference})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from realtime import poller
+from tests.realtime.conftest import inline_db_call
 
 pytestmark = pytest.mark.asyncio
 
@@ -25,15 +26,9 @@ def log_rows(monkeypatch):
         rows, found[:] = list(found), []
         return rows
 
-    def db_call(fn):
-        async def call(*args):
-            return fn(*args)
-
-        return call
-
     monkeypatch.setattr(poller, "get_channel_layer", Layer)
     monkeypatch.setattr(poller, "_events_after", events_after)
-    monkeypatch.setattr(poller, "db_call", db_call)
+    monkeypatch.setattr(poller, "db_call", inline_db_call)
     monkeypatch.setitem(poller._sockets, "t_x", 1)
     monkeypatch.setitem(poller._logs, "t_x", poller._Log(high=10))
     return found, sent, asked

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
-from helpdesk.models import Channel, CustomerProfile, Department, Organisation
-from helpdesk.services import tickets as services
-from tests.realtime.conftest import socket
+from helpdesk.models import CustomerProfile, Organisation
+from tests.realtime.conftest import frames_until_quiet, live_ticket, socket
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,21 +31,7 @@ def _undo(alpha, acme: int) -> None:
 
 
 def _request_by(alpha, role: str) -> str:
-    return services.ticket_create(
-        subject=f"Request by {role}",
-        body_text="Our shared printer is down.",
-        department=Department.objects.get(slug="general"),
-        channel=Channel.PORTAL,
-        requester=User.objects.get(pk=alpha.users[role]),
-    ).reference
-
-
-async def _frames(communicator) -> list[dict]:
-    frames = []
-    while not await communicator.receive_nothing(timeout=0.7):
-        frame = await communicator.receive_json_from()
-        frames.extend(frame["frames"] if frame.get("type") == "batch" else [frame])
-    return frames
+    return live_ticket(alpha, requester=role, subject=f"Request by {role}").reference
 
 
 async def test_an_organisations_manager_hears_a_colleagues_new_request(alpha, live):
@@ -58,10 +42,14 @@ async def test_an_organisations_manager_hears_a_colleagues_new_request(alpha, li
         assert (await manager.connect())[0] and (await member.connect())[0]
 
         colleagues = await live(alpha, _request_by, alpha, "other_customer")
-        heard = [f for f in await _frames(manager) if f.get("type") == "event"]
-        await _frames(member)  # their own request: theirs to hear
+        heard = [
+            f for f in await frames_until_quiet(manager, quiet=0.7) if f.get("type") == "event"
+        ]
+        await frames_until_quiet(member, quiet=0.7)  # their own request: theirs to hear
         managers = await live(alpha, _request_by, alpha, "customer")
-        overheard = [f for f in await _frames(member) if f.get("type") == "event"]
+        overheard = [
+            f for f in await frames_until_quiet(member, quiet=0.7) if f.get("type") == "event"
+        ]
 
         assert [(f["event"]["type"], f["event"]["ticket"]["reference"]) for f in heard] == [
             ("ticket.created", colleagues)

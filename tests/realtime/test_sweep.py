@@ -9,7 +9,7 @@ import pytest
 
 from helpdesk.models import Department
 from realtime import poller
-from tests.realtime.conftest import socket
+from tests.realtime.conftest import inline_db_call, socket
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,16 +37,10 @@ def swept(monkeypatch, settings):
     def events_by_id(schema_name, ids):
         return [rows[i] for i in ids]
 
-    def db_call(fn):
-        async def call(*args):
-            return fn(*args)
-
-        return call
-
     monkeypatch.setattr(poller, "hub", Hub)
     monkeypatch.setattr(poller, "_settled_ids_after", settled_ids_after)
     monkeypatch.setattr(poller, "_events_by_id", events_by_id)
-    monkeypatch.setattr(poller, "db_call", db_call)
+    monkeypatch.setattr(poller, "db_call", inline_db_call)
     monkeypatch.setitem(poller._sockets, "t_x", 1)
     monkeypatch.setitem(poller._logs, "t_x", poller._Log(high=10))
 
