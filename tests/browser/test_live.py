@@ -90,6 +90,17 @@ def assert_not_reloaded(page: Page, what: str) -> None:
     )
 
 
+def send_request(page: Page, site, subject: str, description: str) -> str:
+    """The signed-in customer's new request to General support; its tracking code."""
+    page.goto(f"{site.base_url}/tickets/new/")
+    page.get_by_label("Department").select_option(label="General support")
+    page.get_by_label("Subject").fill(subject)
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Send request").click()
+    expect(page).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
+    return page.locator("strong.reference").inner_text().strip()
+
+
 def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
     site = asgi_site
     tag = uuid.uuid4().hex[:8]
@@ -114,13 +125,7 @@ def test_agent_and_customer_see_each_other_live(asgi_site, live_context):
 
     # --- the customer signs in and sends a request ----------------------------------------
     sign_in(customer, site, "customer")
-    customer.goto(f"{site.base_url}/tickets/new/")
-    customer.get_by_label("Department").select_option(label="General support")
-    customer.get_by_label("Subject").fill(subject)
-    customer.get_by_label("Description").fill("It pulls two sheets at once and jams.")
-    customer.get_by_role("button", name="Send request").click()
-    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
-    code = customer.locator("strong.reference").inner_text().strip()
+    code = send_request(customer, site, subject, "It pulls two sheets at once and jams.")
     assert code and code in customer.url
 
     # --- the new ticket's row appears in the agent's open queue ---------------------------
@@ -275,13 +280,7 @@ def test_my_requests_gains_a_row_and_the_desk_page_follows_field_changes(asgi_si
 
     # --- another tab of the same customer sends a request ----------------------------------
     other_tab = customer.new_page()
-    other_tab.goto(f"{site.base_url}/tickets/new/")
-    other_tab.get_by_label("Department").select_option(label="General support")
-    other_tab.get_by_label("Subject").fill(subject)
-    other_tab.get_by_label("Description").fill("Nothing prints since this morning.")
-    other_tab.get_by_role("button", name="Send request").click()
-    expect(other_tab).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
-    code = other_tab.locator("strong.reference").inner_text().strip()
+    code = send_request(other_tab, site, subject, "Nothing prints since this morning.")
 
     row = listing.locator(f'#live-queue tr[data-reference="{code}"]')
     expect(row, "the new request must appear in the open list").to_be_visible(
@@ -333,13 +332,9 @@ def test_two_agents_on_one_ticket_see_each_other_and_a_reply_made_meanwhile(
     tag = uuid.uuid4().hex[:8]
     customer = live_context().new_page()
     sign_in(customer, site, "customer")
-    customer.goto(f"{site.base_url}/tickets/new/")
-    customer.get_by_label("Department").select_option(label="General support")
-    customer.get_by_label("Subject").fill(f"Two agents {tag}: VPN drops every hour")
-    customer.get_by_label("Description").fill("It disconnects on the hour.")
-    customer.get_by_role("button", name="Send request").click()
-    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
-    code = customer.locator("strong.reference").inner_text().strip()
+    code = send_request(
+        customer, site, f"Two agents {tag}: VPN drops every hour", "It disconnects on the hour."
+    )
 
     first = live_context().new_page()
     first_socket = SocketLog(first)
@@ -395,13 +390,9 @@ def test_a_ticket_assigned_leaves_unassigned_and_enters_mine_live(asgi_site, liv
 
     customer = live_context().new_page()
     sign_in(customer, site, "customer")
-    customer.goto(f"{site.base_url}/tickets/new/")
-    customer.get_by_label("Department").select_option(label="General support")
-    customer.get_by_label("Subject").fill(f"Queues {tag}: the projector flickers")
-    customer.get_by_label("Description").fill("Every few seconds.")
-    customer.get_by_role("button", name="Send request").click()
-    expect(customer).to_have_url(re.compile(r"/tickets/[^/]+/submitted/$"))
-    code = customer.locator("strong.reference").inner_text().strip()
+    code = send_request(
+        customer, site, f"Queues {tag}: the projector flickers", "Every few seconds."
+    )
 
     waiting = unassigned.locator(f'#live-queue tr[data-reference="{code}"]')
     expect(waiting, "a new unassigned ticket appears in Unassigned").to_be_visible(
