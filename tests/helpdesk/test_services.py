@@ -244,3 +244,56 @@ def test_updates_write_one_history_row_per_change(new_ticket, people, general):
     assert set(ticket.events.values_list("kind", flat=True)) == {
         "created", "priority", "tags", "category",
     }  # fmt: skip
+
+
+def test_a_tracking_code_clash_writes_the_ticket_once_with_a_fresh_code(
+    new_ticket, people, general, monkeypatch, run_tasks
+):
+    first = new_ticket()
+    fresh = iter([first.reference, first.reference, "FRESH2345"])
+    monkeypatch.setattr(services, "new_reference", lambda: next(fresh))
+
+    second = new_ticket(subject="Second")
+    run_tasks()
+
+    assert second.reference == "FRESH2345"
+    assert Ticket.objects.count() == 2
+    assert Message.objects.filter(ticket=second).count() == 1
+    assert [e.kind for e in second.events.all()] == ["created"]
+    # One confirmation, not one per attempt: the clashing attempts' queued emails went
+    # with their rolled-back rows.
+    assert (
+        OutboundEmail.objects.filter(dedupe_key__startswith=f"ticket-created:{second.pk}").count()
+        == 1
+    )
+
+
+def test_a_batch_retries_a_clash_as_a_whole(new_ticket, people, general, monkeypatch):
+    first = new_ticket()
+    fresh = iter([first.reference, "BATCH2345", "BATCH2346", "BATCH2347"])
+    monkeypatch.setattr(services, "new_reference", lambda: next(fresh))
+    items = [
+        services.NewTicket(subject=f"Batch {n}", body_text="x", department=general,
+                           channel="api", requester_email=f"b{n}@example.com")
+        for n in range(2)
+    ]  # fmt: skip
+
+    opened = services.tickets_open_many(items)
+
+    assert [o.ticket.reference for o in opened] == ["BATCH2346", "BATCH2347"]
+    assert Ticket.objects.filter(subject__startswith="Batch").count() == 2
+
+
+def test_other_integrity_errors_are_not_retried(new_ticket, monkeypatch):
+    from django.db import IntegrityError
+
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise IntegrityError("something else")
+
+    monkeypatch.setattr(services, "new_reference", broken)
+    with pytest.raises(IntegrityError):
+        new_ticket()
+    assert len(calls) == 1
