@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -30,6 +31,36 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Domains are stored cleaned, once each, and only where they say who a customer
+        works for: no webmail service, no public suffix, none another organisation
+        lists (a domain two organisations list would join nobody)."""
+        from helpdesk.email_domains import clean_domain, organisation_domains_clean
+
+        super().clean()
+        try:
+            domains = organisation_domains_clean(self.email_domains)
+        except ValidationError as error:
+            raise ValidationError({"email_domains": error.error_list}) from None
+        others = Organisation.objects.exclude(pk=self.pk).exclude(email_domains=[])
+        taken = {
+            clean_domain(value): name
+            for name, values in others.values_list("name", "email_domains")
+            for value in values
+        }
+        clashes = [
+            ValidationError(
+                _("“%(domain)s” is listed by %(organisation)s already."),
+                code="domain_taken",
+                params={"domain": domain, "organisation": taken[domain]},
+            )
+            for domain in domains
+            if domain in taken
+        ]
+        if clashes:
+            raise ValidationError({"email_domains": clashes})
+        self.email_domains = domains
 
 
 class CustomerProfile(models.Model):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role, User
+from helpdesk.email_domains import clean_domain, is_shared
 from helpdesk.models import CustomerProfile, Organisation, Ticket
 
 
@@ -22,14 +23,6 @@ def email_domain(email: str) -> str:
     """``Someone@Acme.COM`` -> ``acme.com``; "" without an ``@``."""
     local, at, domain = (email or "").strip().rpartition("@")
     return domain.rstrip(".").lower() if at and local else ""
-
-
-def clean_domain(value: str) -> str:
-    """A domain as an admin may type it (``@Acme.com``, ``acme.com.``) -> ``acme.com``.
-
-    The field stores what was typed, so both sides are cleaned when compared.
-    """
-    return (value or "").strip().lstrip("@").rstrip(".").lower()
 
 
 def _is_customer(user: User) -> bool:
@@ -42,8 +35,9 @@ def _domains_by_organisation(*, exclude_pk: int | None = None) -> dict[int, set[
     rows = Organisation.objects.exclude(email_domains=[])
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
+    # A shared domain (gmail.com) saved before the form refused it joins nobody.
     return {
-        pk: {clean_domain(value) for value in domains} - {""}
+        pk: {domain for value in domains if not is_shared(domain := clean_domain(value))} - {""}
         for pk, domains in rows.values_list("pk", "email_domains")
     }
 
@@ -120,6 +114,7 @@ def organisation_members_attach(
     Four queries, whatever the number of customers.
     """
     added = {clean_domain(value) for value in organisation.email_domains or []} - {""}
+    added = {domain for domain in added if not is_shared(domain)}
     added -= {clean_domain(value) for value in previous_domains}
     if not added:
         return 0

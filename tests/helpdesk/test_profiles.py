@@ -282,3 +282,77 @@ def test_confirming_an_address_brings_the_guest_requests_made_with_it(alpha, bra
         assert Ticket.objects.get(pk=someone_else.pk).requester_id is None
     with tenant_schema(bravo.schema_name):
         assert Ticket.objects.get(pk=other_tenant.pk).requester_id is None
+
+
+# --- which domains an organisation may list ----------------------------------------------
+
+
+def test_admin_refuses_webmail_public_suffixes_and_malformed_domains(owner_client, in_alpha):
+    response = owner_client.post(
+        "/admin/snippets/helpdesk/organisation/add/",
+        {"name": "Leaky", "email_domains": "leaky.example, Gmail.com, co.uk, not a domain"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200  # the form again, with its errors
+    assert "Anyone can have an address at “gmail.com”" in page
+    assert "“co.uk” is shared by the domains of many owners" in page
+    assert "“not a domain” is not a domain name" in page
+    assert not Organisation.objects.filter(name="Leaky").exists()
+
+
+def test_admin_refuses_a_domain_another_organisation_lists(owner_client, acme):
+    response = owner_client.post(
+        "/admin/snippets/helpdesk/organisation/add/",
+        {"name": "Acme Twin", "email_domains": "acme.example"},
+    )
+
+    assert response.status_code == 200
+    assert "“acme.example” is listed by Acme already." in response.content.decode()
+    assert not Organisation.objects.filter(name="Acme Twin").exists()
+
+
+def test_admin_saves_domains_cleaned_and_once(owner_client, in_alpha):
+    response = owner_client.post(
+        "/admin/snippets/helpdesk/organisation/add/",
+        {"name": "Globex", "email_domains": "@Globex.Example., globex.example, globex.co.uk"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Organisation.objects.get(name="Globex").email_domains == [
+        "globex.example",
+        "globex.co.uk",
+    ]
+
+
+def test_the_domain_errors_are_in_the_admins_language(in_alpha):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("fa"), pytest.raises(ValidationError) as refused:
+        Organisation(name="Leaky", email_domains=["gmail.com"]).full_clean()
+
+    message = refused.value.message_dict["email_domains"][0]
+    assert "gmail.com" in message and "Anyone can have" not in message
+
+
+def test_a_webmail_domain_saved_before_it_was_refused_joins_nobody(in_alpha):
+    # Rows saved before the form refused webmail domains (clean() bypassed).
+    leaky = Organisation.objects.create(name="Leaky", email_domains=["gmail.com"])
+    stranger = _customer("stranger@gmail.com")
+
+    assert customer_profile_ensure(user=stranger).organisation_id is None
+    leaky.email_domains = ["gmail.com", "yahoo.com"]
+    assert organisation_members_attach(organisation=leaky, previous_domains=[]) == 0
+    assert not leaky.members.exists()
+
+
+def test_a_domain_listed_on_tenant_b_is_not_taken_on_tenant_a(alpha, bravo, acme):
+    with tenant_schema(bravo.schema_name):
+        bravo_acme = Organisation(name="Bravo's Acme", email_domains=["acme.example"])
+        bravo_acme.full_clean()  # alpha's "Acme" lists it: nothing to do with bravo
+        bravo_acme.save()
+    with tenant_schema(alpha.schema_name):
+        twin = Organisation(name="Acme Twin", email_domains=["acme.example"])
+        with pytest.raises(Exception, match="listed by Acme already"):
+            twin.full_clean()
