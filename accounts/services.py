@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 def user_create(
     *,
     email: str,
-    password: str,
+    password: str | None,
     name: str = "",
     role: str = Role.CUSTOMER,
     email_verified: bool = False,
+    language: str = "",
 ) -> User:
-    """A user of the current tenant, with the allauth address record allauth expects."""
+    """A user of the current tenant, with the allauth address record allauth expects.
+
+    ``password`` None: none to sign in with until they set one ("forgot password")."""
     user = User.objects.create_user(
         email=email,
         password=password,
@@ -32,6 +35,7 @@ def user_create(
         role=role,
         is_staff=role in STAFF_ROLES,
         is_superuser=role == Role.ADMIN,
+        language=language,
     )
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
     return user

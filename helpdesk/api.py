@@ -12,7 +12,7 @@ Every error has one shape: ``{"error": {"code": ..., "message": ..., "fields": {
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,7 +28,7 @@ from ninja.security import django_auth
 from wagtail.api.v3.auth import BearerTokenAuth
 
 from accounts.models import User
-from helpdesk import selectors
+from helpdesk import directory, selectors
 from helpdesk.access import agent_department_ids, ticket_get_for_user_or_404, tickets_visible_to
 from helpdesk.custom_fields import (
     custom_fields_by_department,
@@ -46,10 +46,12 @@ from helpdesk.models import (
     DepartmentMember,
     Level,
     Message,
+    Organisation,
     Priority,
     Ticket,
     TicketStatus,
 )
+from helpdesk.services import profiles as profile_services
 from helpdesk.services import tickets as ticket_services
 from helpdesk.services.tickets import NewTicket
 
@@ -238,8 +240,77 @@ class CustomerOut(Schema):
     id: int
     name: str
     email: str
-    organisation: str | None
+    language: str = Field(..., description="en, fa or ar; empty: the tenant's default")
+    organisation: str | None = Field(..., description="The organisation's name")
+    organisation_id: int | None
+    vip: bool = Field(..., description="The customer's own VIP flag")
+    is_vip: bool = Field(..., description="VIP themselves or through their organisation")
+    sees_organisation_tickets: bool
+    date_joined: dt.datetime
+
+
+class CustomerPageOut(Schema):
+    items: list[CustomerOut]
+    next_cursor: str | None
+
+
+LanguageCode = Literal["", "en", "fa", "ar"]
+
+
+class CustomerPatch(Schema):
+    name: str | None = Field(None, max_length=150)
+    language: LanguageCode | None = None
+    organisation_id: int | None = Field(None, description="null: no organisation")
+    vip: bool | None = None
+    sees_organisation_tickets: bool | None = None
+
+
+class CustomerIn(CustomerPatch):
+    email: str = Field(..., min_length=3, max_length=254)
+
+
+class CustomerFiltersIn(Schema):
+    q: str | None = Field(None, max_length=100, description="In the name or address")
+    organisation: int | None = None
+    cursor: str | None = Field(None, max_length=20)
+    limit: int = Field(50, ge=1, le=directory.MAX_PAGE)
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
     is_vip: bool
+    email_domains: list[str]
+
+
+class OrganisationPageOut(Schema):
+    items: list[OrganisationOut]
+    next_cursor: str | None
+
+
+DomainText = Annotated[str, Field(max_length=120)]
+
+
+class OrganisationPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=150)
+    is_vip: bool | None = None
+    email_domains: list[DomainText] | None = Field(
+        None,
+        max_length=50,
+        description="Customers with a confirmed address at one of these domains join it",
+    )
+
+
+class OrganisationIn(Schema):
+    name: str = Field(..., min_length=1, max_length=150)
+    is_vip: bool = False
+    email_domains: list[DomainText] = Field(default_factory=list, max_length=50)
+
+
+class OrganisationFiltersIn(Schema):
+    q: str | None = Field(None, max_length=100, description="In the name")
+    cursor: str | None = Field(None, max_length=20)
+    limit: int = Field(50, ge=1, le=directory.MAX_PAGE)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -674,28 +745,160 @@ def messages_create(request: HttpRequest, reference: str, payload: MessageIn):
     return Status(201, message)
 
 
-@api.get("/customers", response=list[CustomerOut], tags=["customers"])
-def customers_list(request: HttpRequest, q: str = Query("", max_length=100), limit: int = 50):
-    _agent_only(request.user)
-    people = User.objects.filter(role="customer", is_active=True).order_by("email")
-    if q:
-        people = people.filter(email__icontains=q) | people.filter(name__icontains=q)
-    people = people.select_related("customer_profile__organisation")[: max(1, min(limit, 200))]
-    out = []
-    for person in people:
-        profile: CustomerProfile | None = getattr(person, "customer_profile", None)
-        out.append(
-            {
-                "id": person.pk,
-                "name": person.name,
-                "email": person.email,
-                "organisation": profile.organisation.name
-                if profile and profile.organisation_id
-                else None,
-                "is_vip": bool(
-                    profile
-                    and (profile.is_vip or (profile.organisation and profile.organisation.is_vip))
-                ),
-            }
+# --- customers and organisations -------------------------------------------------------
+# Agents read them (the desk's customer sidebar says as much); managers and admins change
+# them, as in the admin's Customers screen: an organisation is what lets a customer's
+# manager read colleagues' tickets, so an agent's token may not hand that out.
+
+
+def _manager_only(user: User) -> None:
+    if not user.is_manager:
+        raise PermissionDenied
+
+
+def _after(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    after = parse_id(cursor)
+    if after is None:
+        raise DjangoValidationError(
+            {"cursor": [_("Not a cursor this API gave: use next_cursor as it came.")]},
+            code="cursor",
         )
-    return out
+    return after
+
+
+def _customer_out(person: User) -> dict[str, Any]:
+    profile: CustomerProfile | None = getattr(person, "customer_profile", None)
+    organisation = profile.organisation if profile and profile.organisation_id else None
+    own_vip = bool(profile and profile.is_vip)
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "email": person.email,
+        "language": person.language,
+        "organisation": organisation.name if organisation else None,
+        "organisation_id": organisation.pk if organisation else None,
+        "vip": own_vip,
+        "is_vip": own_vip or bool(organisation and organisation.is_vip),
+        "sees_organisation_tickets": bool(profile and profile.sees_organisation_tickets),
+        "date_joined": person.date_joined,
+    }
+
+
+def _customer_or_404(customer_id: str) -> User:
+    pk = parse_id(customer_id)
+    person = directory.customer_get(pk) if pk is not None else None
+    if person is None:
+        raise Http404
+    return person
+
+
+def _customer_changes(payload: Schema) -> dict[str, Any]:
+    # null means "none" only for the organisation; elsewhere it is no change.
+    changes = {
+        key: value
+        for key, value in payload.dict(exclude_unset=True).items()
+        if value is not None or key == "organisation_id"
+    }
+    changes.pop("email", None)
+    if "vip" in changes:
+        changes["is_vip"] = changes.pop("vip")
+    if "organisation_id" in changes:
+        pk = changes.pop("organisation_id")
+        organisation = Organisation.objects.filter(pk=pk).first() if pk else None
+        if pk and organisation is None:
+            raise DjangoValidationError(
+                {"organisation_id": [_("No such organisation.")]}, code="organisation"
+            )
+        changes["organisation"] = organisation
+    return changes
+
+
+@api.get("/customers", response=CustomerPageOut, tags=["customers"])
+def customers_list(request: HttpRequest, filters: Query[CustomerFiltersIn]):
+    """Customer accounts in id order; ``q`` finds a name or address, ``organisation``
+    an organisation's members. Agents and managers."""
+    _agent_only(request.user)
+    page = directory.customers_page(
+        q=filters.q or "", organisation_id=filters.organisation,
+        after=_after(filters.cursor), limit=filters.limit,
+    )  # fmt: skip
+    return {
+        "items": [_customer_out(person) for person in page.items],
+        "next_cursor": str(page.next_after) if page.next_after else None,
+    }
+
+
+@api.get("/customers/{customer_id}", response=CustomerOut, tags=["customers"])
+def customers_read(request: HttpRequest, customer_id: str):
+    _agent_only(request.user)
+    return _customer_out(_customer_or_404(customer_id))
+
+
+@api.post("/customers", response={201: CustomerOut}, tags=["customers"])
+def customers_create(request: HttpRequest, payload: CustomerIn):
+    """A customer account for someone (a CRM's sync). They have no password until they
+    set one through the portal's "forgot password"; the address stays unconfirmed, so
+    only the organisation given here, not their domain, makes them a member. Managers."""
+    _manager_only(request.user)
+    person = profile_services.customer_create(
+        email=payload.email, changes=_customer_changes(payload)
+    )
+    return Status(201, _customer_out(directory.customer_get(person.pk)))
+
+
+@api.patch("/customers/{customer_id}", response=CustomerOut, tags=["customers"])
+def customers_update(request: HttpRequest, customer_id: str, payload: CustomerPatch):
+    """Name, language, organisation (``organisation_id``, null to take them out), VIP,
+    and whether they see their organisation's tickets. Managers."""
+    _manager_only(request.user)
+    person = _customer_or_404(customer_id)
+    profile_services.customer_update(customer=person, changes=_customer_changes(payload))
+    return _customer_out(directory.customer_get(person.pk))
+
+
+def _organisation_or_404(organisation_id: str) -> Organisation:
+    pk = parse_id(organisation_id)
+    organisation = Organisation.objects.filter(pk=pk).first() if pk is not None else None
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+@api.get("/organisations", response=OrganisationPageOut, tags=["customers"])
+def organisations_list(request: HttpRequest, filters: Query[OrganisationFiltersIn]):
+    _agent_only(request.user)
+    page = directory.organisations_page(
+        q=filters.q or "", after=_after(filters.cursor), limit=filters.limit
+    )
+    return {
+        "items": page.items,
+        "next_cursor": str(page.next_after) if page.next_after else None,
+    }
+
+
+@api.get("/organisations/{organisation_id}", response=OrganisationOut, tags=["customers"])
+def organisations_read(request: HttpRequest, organisation_id: str):
+    _agent_only(request.user)
+    return _organisation_or_404(organisation_id)
+
+
+@api.post("/organisations", response={201: OrganisationOut}, tags=["customers"])
+def organisations_create(request: HttpRequest, payload: OrganisationIn):
+    """An organisation; customers with a confirmed address at one of its domains join
+    it. Webmail services, public suffixes and another organisation's domains are
+    refused, as in the admin. Managers."""
+    _manager_only(request.user)
+    organisation = profile_services.organisation_save(
+        organisation=Organisation(), changes=payload.dict()
+    )
+    return Status(201, organisation)
+
+
+@api.patch("/organisations/{organisation_id}", response=OrganisationOut, tags=["customers"])
+def organisations_update(request: HttpRequest, organisation_id: str, payload: OrganisationPatch):
+    _manager_only(request.user)
+    organisation = _organisation_or_404(organisation_id)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return profile_services.organisation_save(organisation=organisation, changes=changes)

@@ -8,13 +8,19 @@ replaced here: an admin may have set it by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.services import user_create
 from helpdesk.email_domains import clean_domain, is_shared
 from helpdesk.models import CustomerProfile, Organisation, Ticket
 
@@ -142,3 +148,102 @@ def organisation_members_attach(
     return CustomerProfile.objects.filter(user_id__in=user_ids, organisation__isnull=True).update(
         organisation=organisation
     )
+
+
+# --- the desk's and integrations' edits (REST API) ---------------------------------------
+
+CUSTOMER_FIELDS = frozenset(
+    {"name", "language", "organisation", "is_vip", "sees_organisation_tickets"}
+)
+
+
+def _language_check(language: str) -> None:
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError(
+            {"language": [_("Choose one of: %(codes)s.") % {"codes": _language_codes()}]},
+            code="language",
+        )
+
+
+def _language_codes() -> str:
+    return ", ".join(code for code, _name in settings.LANGUAGES)
+
+
+@transaction.atomic
+def customer_create(*, email: str, changes: Mapping[str, Any]) -> User:
+    """A customer account made for someone by the desk or a CRM's sync.
+
+    No password until they set one ("forgot password" on the portal). The address is
+    not confirmed, so its domain joins no organisation: only the one given here, by a
+    manager, does. ``changes``: any of CUSTOMER_FIELDS.
+    """
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": [_("Enter a valid email address.")]}, code="email"
+        ) from None
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        raise ValidationError(
+            {"email": [_("Someone with this address has an account already.")]}, code="exists"
+        )
+    _language_check(changes.get("language", ""))
+    user = user_create(
+        email=email,
+        password=None,
+        name=changes.get("name", ""),
+        language=changes.get("language", ""),
+    )
+    customer_update(
+        customer=user, changes={k: v for k, v in changes.items() if k not in ("name", "language")}
+    )
+    return user
+
+
+@transaction.atomic
+def customer_update(*, customer: User, changes: Mapping[str, Any]) -> CustomerProfile:
+    """Name, language, organisation (an Organisation or None), VIP and "sees the
+    organisation's tickets" of a customer; all of them or, when one is refused, none.
+    A change of organisation or of what they see closes their portal sockets."""
+    unknown = set(changes) - CUSTOMER_FIELDS
+    if unknown:  # pragma: no cover - the API's schema names the fields
+        raise ValueError(f"not customer fields: {sorted(unknown)}")
+    if not _is_customer(customer):
+        raise ValidationError(_("Only customers have a customer profile."), code="not_customer")
+    if "language" in changes:
+        _language_check(changes["language"])
+    user_fields = [f for f in ("name", "language") if f in changes]
+    for field in user_fields:
+        setattr(customer, field, changes[field] or "")
+    if user_fields:
+        others = [f.name for f in User._meta.fields if f.name not in user_fields]
+        customer.full_clean(exclude=others, validate_unique=False)
+        customer.save(update_fields=user_fields)
+    profile, _created = CustomerProfile.objects.select_for_update().get_or_create(user=customer)
+    profile_fields = [
+        f for f in ("organisation", "is_vip", "sees_organisation_tickets") if f in changes
+    ]
+    for field in profile_fields:
+        setattr(profile, field, changes[field])
+    if profile_fields:
+        profile.save(update_fields=profile_fields)  # its signal closes sockets if needed
+    return profile
+
+
+ORGANISATION_FIELDS = frozenset({"name", "is_vip", "email_domains"})
+
+
+@transaction.atomic
+def organisation_save(*, organisation: Organisation, changes: Mapping[str, Any]) -> Organisation:
+    """Create (an unsaved ``organisation``) or change one, with the admin form's rules:
+    the name required, and only domains that say who a customer works for (see
+    ``Organisation.clean``). Customers at a newly listed domain join it."""
+    for field, value in changes.items():
+        if field not in ORGANISATION_FIELDS:  # pragma: no cover - the API's schema
+            raise ValueError(f"not an organisation field: {field}")
+        setattr(organisation, field, value)
+    organisation.full_clean()
+    organisation.save()
+    return organisation

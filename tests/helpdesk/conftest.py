@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
+
 import pytest
+from wagtail.models import APIToken
 
 from accounts.models import User
 from helpdesk.models import Channel, Department
@@ -42,3 +45,36 @@ def new_ticket(people, general):
         return ticket_create(**{**fields, **changes})
 
     return make
+
+
+@pytest.fixture
+def token_for(in_alpha):
+    """A fresh API token of the fixture tenant's ``role`` user (alpha unless ``tenant``)."""
+
+    def make(role: str, tenant=None) -> str:
+        with tenant_schema((tenant or in_alpha).schema_name):
+            user = User.objects.get(pk=(tenant or in_alpha).users[role])
+            _instance, plaintext = APIToken.create_token(user=user, name=f"{role} integration")
+        return plaintext
+
+    return make
+
+
+@pytest.fixture
+def api(alpha, token_for):
+    """``api("post", "/tickets", role="manager", body={...})``: a call to /api/v1 on the
+    tenant's host (alpha unless ``tenant``) with a token of ``role`` (or ``token``); a
+    ``body`` that is a str is sent as it is."""
+
+    def call(method, path, role="agent", body=None, tenant=None, token=None, **extra):
+        client = (tenant or alpha).client()
+        kwargs = {
+            "content_type": "application/json",
+            "HTTP_AUTHORIZATION": f"Bearer {token or token_for(role, tenant)}",
+            **extra,
+        }
+        if body is not None:
+            kwargs["data"] = body if isinstance(body, str) else json.dumps(body)
+        return getattr(client, method)(f"/api/v1{path}", **kwargs)
+
+    return call

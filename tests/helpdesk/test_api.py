@@ -5,33 +5,8 @@ import json
 import pytest
 from wagtail.models import APIToken
 
-from accounts.models import User
 from helpdesk.models import Message, Ticket
 from helpdesk.services import tickets as services
-
-
-@pytest.fixture
-def token_for(in_alpha):
-    def make(role: str) -> str:
-        user = User.objects.get(pk=in_alpha.users[role])
-        _instance, plaintext = APIToken.create_token(user=user, name=f"{role} integration")
-        return plaintext
-
-    return make
-
-
-@pytest.fixture
-def api(alpha, token_for):
-    def call(method, path, role="agent", body=None, token=None, **extra):
-        client = alpha.client()
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token or token_for(role)}"}
-        kwargs = {"content_type": "application/json", **headers, **extra}
-        if body is not None:
-            kwargs["data"] = json.dumps(body) if not isinstance(body, str) else body
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
-
 
 NEW = {
     "subject": "Order 1234 never arrived",

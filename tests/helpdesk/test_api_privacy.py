@@ -6,9 +6,7 @@ from urllib.parse import quote
 
 import pytest
 from django.utils import translation
-from wagtail.models import APIToken
 
-from accounts.models import User
 from helpdesk import selectors
 from helpdesk.models import (
     Category,
@@ -20,32 +18,6 @@ from helpdesk.models import (
 )
 from helpdesk.services import tickets as services
 from tenants.context import tenant_schema
-
-
-@pytest.fixture
-def token_for(in_alpha):
-    def make(role: str, tenant=None) -> str:
-        with tenant_schema((tenant or in_alpha).schema_name):
-            user = User.objects.get(pk=(tenant or in_alpha).users[role])
-            _instance, plaintext = APIToken.create_token(user=user, name=f"{role} integration")
-        return plaintext
-
-    return make
-
-
-@pytest.fixture
-def api(alpha, token_for):
-    def call(method, path, role="agent", body=None, tenant=None):
-        client = (tenant or alpha).client()
-        kwargs = {
-            "content_type": "application/json",
-            "HTTP_AUTHORIZATION": f"Bearer {token_for(role, tenant)}",
-        }
-        if body is not None:
-            kwargs["data"] = json.dumps(body)
-        return getattr(client, method)(f"/api/v1{path}", **kwargs)
-
-    return call
 
 
 def _found(api, query: str, role: str = "customer", **kwargs) -> list[str]:
