@@ -738,6 +738,9 @@ def stats_line(samples: list[float]) -> str:
 def report_print(
     *, cases: list[Case], creations: list[Creation], peer: dict | None, explains: bool, bench
 ) -> None:
+    from bench.machine import speed_line
+
+    print(speed_line())
     print(f"{'case':<52} {'what':<9} {'n':>4} {'p50':>8} {'p95':>8} {'max':>8}   (ms)  goal")
     group = None
     for case in cases:

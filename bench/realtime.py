@@ -1230,6 +1230,9 @@ def ms(value: float | None) -> str:
 
 
 def report_print(reports: list[SetupReport], server: ServerOptions) -> None:
+    from bench.machine import speed_line
+
+    print(speed_line())
     print(
         f"Live updates: agents on /ws/desk/ of tenant {SLUG!r}, real websocket clients (one "
         f"Python process), daphne subprocess(es), all on this machine ({os.cpu_count()} CPUs)."
