@@ -135,6 +135,7 @@ class NewTicket:
     custom_fields: dict[str, Any] | None = None
     created_by: User | None = None
     language: str = ""  # empty: the tenant's default language
+    follow_up_of: Ticket | None = None  # a closed request of the same requester
 
 
 @dataclass
@@ -170,6 +171,7 @@ def _prepare(new: NewTicket, status: TicketStatus | None) -> _Prepared:
         name = name or requester.name
     if not email:
         raise ValidationError(_("An email address is required."), code="email")
+    _follow_up_check(new, email)
     if status is None:
         return _Prepared(new=new, ticket=Ticket(), html=html, text=text)
     profile = getattr(requester, "customer_profile", None) if requester else None
@@ -226,6 +228,34 @@ def _fresh_codes(write):
     return run
 
 
+def _follow_up_check(new: NewTicket, email: str) -> None:
+    """A follow-up continues a closed request of the same person (its page offers it)."""
+    old = new.follow_up_of
+    if old is None:
+        return
+    if old.stage != StatusCategory.CLOSED:
+        raise ValidationError(
+            _("That request is still open: reply on it instead."), code="follow_up_open"
+        )
+    same = old.requester_email.lower() == email.lower() or (
+        new.requester is not None and old.requester_id == new.requester.pk
+    )
+    if not same:
+        raise ValidationError(
+            _("A follow-up comes from the person who made the request."), code="follow_up_requester"
+        )
+
+
+def _follow_up_link(ticket: Ticket, old: Ticket, author: User | None) -> None:
+    """The new request and the one it follows up are related tickets on the desk, and
+    each history says so (the agents see the earlier conversation one click away)."""
+    first, second = sorted([ticket, old], key=lambda t: t.pk)
+    TicketLink.objects.get_or_create(from_ticket=first, to_ticket=second)
+    _event(ticket, author, "follow_up", other=old.reference)
+    _event(old, author, "followed_up", other=ticket.reference)
+    events.ticket_changed(old, "ticket.updated", ["links"], public=False)
+
+
 def _insert_tickets(prepared: Sequence[_Prepared]) -> None:
     """INSERT the rows with fresh tracking codes and their search documents."""
     for item in prepared:
@@ -273,6 +303,8 @@ def ticket_open(new: NewTicket, *, uploads: Sequence[CheckedUpload] = ()) -> Ope
     _attach(ticket, message, uploads)
     author = new.created_by or new.requester
     _event(ticket, author, "created", public=True, channel=new.channel)
+    if new.follow_up_of is not None:
+        _follow_up_link(ticket, new.follow_up_of, author)
     events.ticket_changed(ticket, "ticket.created", loaded=True)
     # Emails are rendered by the worker; the task row commits with the ticket.
     notifications_enqueue(
@@ -298,13 +330,16 @@ def ticket_create(
     uploads: Sequence[CheckedUpload] = (),
     created_by: User | None = None,
     language: str = "",
+    follow_up_of: Ticket | None = None,
 ) -> Ticket:
-    """A new ticket with its first public message, confirmation email queued."""
+    """A new ticket with its first public message, confirmation email queued;
+    ``follow_up_of``: the requester's closed request it continues."""
     new = NewTicket(
         subject=subject, body_text=body_text, body_html=body_html, department=department,
         channel=channel, requester=requester, requester_email=requester_email,
         requester_name=requester_name, category=category, impact=impact, urgency=urgency,
         custom_fields=custom_fields, created_by=created_by, language=language,
+        follow_up_of=follow_up_of,
     )  # fmt: skip
     return ticket_open(new, uploads=uploads).ticket
 

@@ -39,6 +39,8 @@ EVENT_LABELS = {
     "master": _("linked to a master incident"),
     "linked": _("linked a related ticket"),
     "master_reply": _("copied a reply from the master incident"),
+    "follow_up": _("opened this request as a follow-up of a closed one"),
+    "followed_up": _("opened a follow-up of this closed request"),
 }
 
 

@@ -27,10 +27,36 @@ from helpdesk.access import (
 )
 from helpdesk.forms import ReplyForm, TicketForm, TrackForm
 from helpdesk.ids import parse_id
-from helpdesk.models import Attachment, Channel, MessageKind, Ticket
+from helpdesk.models import Attachment, Channel, MessageKind, StatusCategory, Ticket
 from helpdesk.services import tickets as ticket_services
 from kb_pages.deflection import PORTAL_TICKET_COUNTS_HOOK, form_token_new
 from tenants.context import current_schema_name
+
+
+def _follow_up_of(request: HttpRequest, value: str) -> Ticket | None:
+    """The closed request a new one follows up: a code the signed-in customer's own page
+    opens, or a guest's link token (``?follow_up=`` on the closed request's page)."""
+    if not value:
+        return None
+    try:
+        if request.user.is_authenticated:
+            ticket = ticket_get_for_user_or_404(user=request.user, reference=value)
+            # Their own: an organisation manager reads colleagues' requests, but a
+            # follow-up comes from the person who made the request.
+            return ticket if ticket.requester_id == request.user.pk else None
+        return ticket_get_for_guest_or_404(token=value)
+    except Http404:
+        return None
+
+
+def _follow_up_initial(old: Ticket, value: str) -> dict:
+    return {
+        "follow_up": value,
+        "department": old.department_id,
+        "subject": old.subject,
+        "email": old.requester_email,
+        "name": old.requester_name,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,11 +65,21 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     # ``?department=`` preselects a department: its custom fields and categories are on
     # the page (ticket_form.js asks for it when the customer picks a department).
     chosen = request.GET.get("department", "")
+    initial = {"department": chosen} if parse_id(chosen) is not None else {}
+    # ``?follow_up=``: a new request that continues a closed one (the closed page links
+    # here), starting from its department and subject.
+    asked = request.POST.get("follow_up") or request.GET.get("follow_up", "")
+    follow_up = _follow_up_of(request, asked[:400])
+    if follow_up is not None and follow_up.stage == StatusCategory.CLOSED:
+        initial = {**_follow_up_initial(follow_up, asked), **initial}
+    elif request.method == "GET":
+        follow_up = None  # an open, foreign or unknown request: a plain new one
     form = TicketForm(
         request.POST or None, request.FILES or None, guest=user is None,
-        staff=bool(user and user.is_agent),
-        initial={"department": chosen} if parse_id(chosen) is not None else None,
+        staff=bool(user and user.is_agent), initial=initial or None,
     )  # fmt: skip
+    if request.method == "POST" and asked and follow_up is None:
+        form.add_error(None, _("That request cannot be followed up from here."))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -60,6 +96,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 custom_fields=form.custom_values(),
                 uploads=form.uploads,
                 language=get_language() or "en",
+                follow_up_of=follow_up,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -73,7 +110,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         request,
         "helpdesk/portal/ticket_new.html",
         # Each rendering is one form session for deflection counting (see kb_pages).
-        {"form": form, "deflect_token": form_token_new()},
+        {"form": form, "deflect_token": form_token_new(), "follow_up": follow_up},
         status=status,
     )
 
