@@ -31,7 +31,7 @@ from helpdesk.models import (
     TicketSeen,
 )
 from helpdesk.search import tsquery_for
-from helpdesk.text import tokenize
+from helpdesk.text import name_key, tokenize
 
 PAGE_SIZE = 50
 SORTS = {
@@ -416,6 +416,43 @@ def categories_by_department(
     return [(d.name, grouped[d.pk]) for d in departments if grouped[d.pk]]
 
 
-def organisation_choices() -> list[tuple[int, str]]:
-    """(id, name) of the tenant's organisations, for the desk's filter."""
-    return list(Organisation.objects.order_by("name", "pk").values_list("pk", "name"))
+def organisation_choices(*, limit: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the tenant's organisations by name, the first ``limit`` of them, for
+    the desk's filter."""
+    return list(Organisation.objects.order_by("name", "pk").values_list("pk", "name")[:limit])
+
+
+def organisation_get(*, organisation_id: int) -> tuple[int, str] | None:
+    """(id, name) of one organisation, or None."""
+    return Organisation.objects.filter(pk=organisation_id).values_list("pk", "name").first()
+
+
+ORGANISATION_SUGGESTIONS = 20
+
+
+def organisation_suggestions(
+    *, text: str, limit: int = ORGANISATION_SUGGESTIONS
+) -> list[tuple[int, str]]:
+    """(id, name) of the first ``limit`` organisations by name whose name contains
+    ``text``, both folded by name_key: found whichever keyboard typed either (ی/ي, ک/ك,
+    ZWNJ, digits of three scripts), whatever the case."""
+    return _organisations_by_key(name_key(text), whole=False, limit=limit)
+
+
+def organisations_named(*, name: str, limit: int = 2) -> list[tuple[int, str]]:
+    """(id, name) of the first ``limit`` organisations whose whole name folds to what
+    ``name`` does (see organisation_suggestions): two say the name is ambiguous."""
+    return _organisations_by_key(name_key(name), whole=True, limit=limit)
+
+
+def _organisations_by_key(key: str, *, whole: bool, limit: int) -> list[tuple[int, str]]:
+    """Organisations whose folded name (``Organisation.name_key``) contains ``key``
+    (``whole``: is ``key``), by name."""
+    if not key or "\x00" in key:  # PostgreSQL text holds no NUL: no name has one
+        return []
+    found = (
+        Organisation.objects.filter(name_key=key)
+        if whole
+        else (Organisation.objects.filter(name_key__contains=key))
+    )
+    return list(found.order_by("name", "pk").values_list("pk", "name")[:limit])

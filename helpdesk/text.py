@@ -23,6 +23,16 @@ def query_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(tokenize(normalise(text).replace(ZWNJ, ""))))
 
 
+# --- names ---------------------------------------------------------------------------
+
+
+def name_key(text: str) -> str:
+    """``text`` folded for comparing names (an organisation's, typed into a filter) as
+    search folds it -- Persian/Arabic letters, digits, diacritics, case -- with ZWNJ and
+    spaces dropped: people join or split the words of a name with either, or neither."""
+    return "".join(normalise(text).replace(ZWNJ, "").split())
+
+
 # --- display -------------------------------------------------------------------------
 
 ALLOWED_TAGS = {

@@ -9,9 +9,22 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
+from helpdesk.text import name_key
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for organisation in objs:  # save() is skipped: the key is set here instead
+            organisation.name_key = name_key(organisation.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=150)
+    # The name folded as search folds text (helpdesk.text.name_key): the desk finds an
+    # organisation whichever keyboard typed its name or the search. Kept by save().
+    name_key = models.TextField(editable=False, default="")
     is_vip = models.BooleanField(_("VIP"), default=False)
     email_domains = ArrayField(
         models.CharField(max_length=120),
@@ -24,6 +37,8 @@ class Organisation(models.Model):
 
     panels = [FieldPanel("name"), FieldPanel("is_vip"), FieldPanel("email_domains")]
 
+    objects = OrganisationQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
@@ -31,6 +46,13 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Domains are stored cleaned, once each, and only where they say who a customer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from functools import wraps
 
@@ -34,6 +35,7 @@ from helpdesk.models import (
 )
 from helpdesk.references import clean_reference
 from helpdesk.services import tickets as ticket_services
+from helpdesk.text import name_key
 from kb_pages.services import article_draft_from_ticket
 from kb_pages.text import script_language
 
@@ -77,9 +79,67 @@ def filters_from(params: QueryDict) -> selectors.TicketFilters:
     )
 
 
+# Up to this many organisations the filter is a select; past it, a name typed with
+# suggestions (organisation_filter.js): rendering every option cost the page milliseconds.
+ORGANISATION_SELECT_MAX = 50
+ORGANISATION_QUERY_MAX = 100  # characters of a search for suggestions
+ORGANISATION_NAME_MAX = 150  # Organisation.name's max_length: the text box's too
+
+
+@dataclasses.dataclass
+class OrganisationFilter:
+    organisation_id: int | None
+    choices: list[tuple[int, str]] | None  # the select's options; None: the text box
+    text: str = ""  # what the text box shows
+    unavailable: bool = False  # an id that names no organisation (an old link, saved view)
+    error: str = ""
+
+
+def _organisation_filter(params: QueryDict, organisation_id: int | None) -> OrganisationFilter:
+    """The queue's organisation filter: the id asked for, or the organisation the name in
+    the text box names (the box's own field, sent whether or not JavaScript ran).
+
+    With JavaScript, picking a suggestion sets ``organisation`` and the box's text, and
+    typing clears the id. Without it, ``organisation`` keeps the id the page was rendered
+    with: a name that no longer folds to that organisation's is looked up instead, and
+    must name exactly one organisation.
+    """
+    choices = selectors.organisation_choices(limit=ORGANISATION_SELECT_MAX + 1)
+    select = choices if len(choices) <= ORGANISATION_SELECT_MAX else None
+    chosen = None
+    if organisation_id and select is not None:
+        chosen = next((choice for choice in select if choice[0] == organisation_id), None)
+    elif organisation_id:  # one row, not the thousands of the list
+        chosen = selectors.organisation_get(organisation_id=organisation_id)
+    typed = params.get("organisation_name")
+    if typed is not None:  # the text box's form, not a link
+        typed = " ".join(typed.replace("\x00", " ").split())[:ORGANISATION_NAME_MAX]
+        if not typed:  # emptied: any organisation
+            return OrganisationFilter(None, select)
+        if chosen is None or name_key(chosen[1]) != name_key(typed):
+            named = selectors.organisations_named(name=typed)
+            if len(named) != 1:
+                error = (
+                    _("More than one organisation is called “%(name)s”.")
+                    if named
+                    else _("No organisation is called “%(name)s”.")
+                )
+                return OrganisationFilter(None, select, typed, error=error % {"name": typed})
+            chosen = named[0]
+            organisation_id = chosen[0]
+    return OrganisationFilter(
+        organisation_id,
+        select,
+        text=chosen[1] if chosen else "",
+        unavailable=bool(organisation_id) and chosen is None,
+    )
+
+
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request.GET)
+    organisation = _organisation_filter(request.GET, filters.organisation_id)
+    filters = dataclasses.replace(filters, organisation_id=organisation.organisation_id)
     filtered = bool(
         filters.q
         or filters.stages
@@ -101,9 +161,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         ticket.unseen = ticket.pk in unseen
     params = request.GET.copy()
     params.pop("cursor", None)
+    # The next page and a saved view carry the organisation by id, however it was named.
+    params.pop("organisation_name", None)
+    params.pop("organisation", None)
+    if filters.organisation_id:
+        params["organisation"] = str(filters.organisation_id)
     departments = list(selectors.departments_for_agent(user=request.user))
     category_groups = selectors.categories_by_department(departments=departments)
-    organisations = selectors.organisation_choices()
     category_ids = {pk for _department, group in category_groups for pk, _name in group}
     return render(
         request,
@@ -119,9 +183,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "category_groups": category_groups,
             "category_unavailable": bool(filters.category_id)
             and filters.category_id not in category_ids,
-            "organisation_choices": organisations,
-            "organisation_unavailable": bool(filters.organisation_id)
-            and filters.organisation_id not in {pk for pk, _name in organisations},
+            "organisation": organisation,
+            "organisation_name_max": ORGANISATION_NAME_MAX,
             "statuses": StatusCategory.choices,
             "ticket_statuses": TicketStatus.objects.values_list("id", "agent_label"),
             "priorities": Priority.choices,
@@ -136,6 +199,32 @@ def queue(request: HttpRequest) -> HttpResponse:
             "live_insert": not filtered and not filters.cursor and filters.sort == "-updated",
         },
     )
+
+
+@agent_required
+@require_GET
+def organisation_suggestions(request: HttpRequest) -> JsonResponse:
+    """GET /desk/organisations/?q=acm: up to 20 organisations whose name contains ``q``
+    (Persian/Arabic folded as search folds it), by name, for the queue's filter."""
+    query = request.GET.get("q", "")
+    if len(query) > ORGANISATION_QUERY_MAX:
+        return _json_error(
+            _("Please use at most %(count)d characters.") % {"count": ORGANISATION_QUERY_MAX}
+        )
+    if "\x00" in query:
+        return _json_error(_("The search contains a character that is not allowed."))
+    if not name_key(query):
+        return _json_error(_("Type part of an organisation’s name."))
+    results = [
+        {"id": pk, "name": name} for pk, name in selectors.organisation_suggestions(text=query)
+    ]
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
 
 
 @agent_required
