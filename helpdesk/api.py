@@ -25,6 +25,7 @@ from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
+from pydantic import ConfigDict, field_validator
 from wagtail.api.v3.auth import BearerTokenAuth
 
 from accounts.models import User
@@ -119,6 +120,28 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 # --- schemas ---------------------------------------------------------------------------
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text holds no NUL: refused here, as a field error, not a server error."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+class BodyIn(Schema):
+    """A request body: a field the endpoint does not know is an error (422 naming it),
+    not silently dropped, and no text holds a NUL character."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
+
+
 class DepartmentOut(Schema):
     id: int
     name: str
@@ -190,7 +213,7 @@ PRIORITY_NAMES = {p.value: p.name.lower() for p in Priority}
 LEVELS = {"low": Level.LOW, "medium": Level.MEDIUM, "high": Level.HIGH}
 
 
-class TicketIn(Schema):
+class TicketIn(BodyIn):
     subject: str = Field(..., min_length=1, max_length=200)
     body: str = Field(..., min_length=1, max_length=50_000)
     department: str = Field(..., description="Department id or slug", max_length=60)
@@ -206,7 +229,7 @@ class TicketIn(Schema):
     )
 
 
-class TicketPatch(Schema):
+class TicketPatch(BodyIn):
     status: str | None = Field(None, max_length=40, description="A status key, e.g. resolved")
     priority: Literal["low", "medium", "high", "critical"] | None = None
     category: int | None = None
@@ -215,7 +238,7 @@ class TicketPatch(Schema):
     department: str | None = Field(None, max_length=60, description="Transfer: id or slug")
 
 
-class MessageIn(Schema):
+class MessageIn(BodyIn):
     body: str = Field(..., min_length=1, max_length=50_000)
     internal: bool = False
     status: str | None = Field(None, max_length=40)
@@ -243,9 +266,10 @@ class CustomerOut(Schema):
     language: str = Field(..., description="en, fa or ar; empty: the tenant's default")
     organisation: str | None = Field(..., description="The organisation's name")
     organisation_id: int | None
-    vip: bool = Field(..., description="The customer's own VIP flag")
-    is_vip: bool = Field(..., description="VIP themselves or through their organisation")
+    is_vip: bool = Field(..., description="The customer's own VIP flag")
+    organisation_is_vip: bool = Field(..., description="Their organisation's VIP flag")
     sees_organisation_tickets: bool
+    is_active: bool = Field(..., description="false: the account was deactivated")
     date_joined: dt.datetime
 
 
@@ -257,12 +281,14 @@ class CustomerPageOut(Schema):
 LanguageCode = Literal["", "en", "fa", "ar"]
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(BodyIn):
     name: str | None = Field(None, max_length=150)
     language: LanguageCode | None = None
     organisation_id: int | None = Field(None, description="null: no organisation")
-    vip: bool | None = None
-    sees_organisation_tickets: bool | None = None
+    is_vip: bool | None = None
+    sees_organisation_tickets: bool | None = Field(
+        None, description="Whether they read their organisation's tickets (members only)"
+    )
 
 
 class CustomerIn(CustomerPatch):
@@ -271,6 +297,8 @@ class CustomerIn(CustomerPatch):
 
 class CustomerFiltersIn(Schema):
     q: str | None = Field(None, max_length=100, description="In the name or address")
+
+    _q_without_nul = field_validator("q", "cursor")(_no_nul)
     organisation: int | None = None
     cursor: str | None = Field(None, max_length=20)
     limit: int = Field(50, ge=1, le=directory.MAX_PAGE)
@@ -291,7 +319,7 @@ class OrganisationPageOut(Schema):
 DomainText = Annotated[str, Field(max_length=120)]
 
 
-class OrganisationPatch(Schema):
+class OrganisationPatch(BodyIn):
     name: str | None = Field(None, min_length=1, max_length=150)
     is_vip: bool | None = None
     email_domains: list[DomainText] | None = Field(
@@ -301,7 +329,7 @@ class OrganisationPatch(Schema):
     )
 
 
-class OrganisationIn(Schema):
+class OrganisationIn(BodyIn):
     name: str = Field(..., min_length=1, max_length=150)
     is_vip: bool = False
     email_domains: list[DomainText] = Field(default_factory=list, max_length=50)
@@ -309,6 +337,8 @@ class OrganisationIn(Schema):
 
 class OrganisationFiltersIn(Schema):
     q: str | None = Field(None, max_length=100, description="In the name")
+
+    _q_without_nul = field_validator("q", "cursor")(_no_nul)
     cursor: str | None = Field(None, max_length=20)
     limit: int = Field(50, ge=1, le=directory.MAX_PAGE)
 
@@ -575,7 +605,7 @@ def tickets_create(request: HttpRequest, payload: TicketIn):
     return Status(201, _detail_of(user, opened.ticket, messages=[opened.message]))
 
 
-class TicketBatchIn(Schema):
+class TicketBatchIn(BodyIn):
     tickets: list[TicketIn] = Field(..., min_length=1, max_length=ticket_services.MAX_BATCH)
 
 
@@ -747,8 +777,8 @@ def messages_create(request: HttpRequest, reference: str, payload: MessageIn):
 
 # --- customers and organisations -------------------------------------------------------
 # Agents read them (the desk's customer sidebar says as much); managers and admins change
-# them, as in the admin's Customers screen: an organisation is what lets a customer's
-# manager read colleagues' tickets, so an agent's token may not hand that out.
+# them (in Wagtail's Customers screen only admins do): an organisation is what lets a
+# customer's manager read colleagues' tickets, so an agent's token may not hand that out.
 
 
 def _manager_only(user: User) -> None:
@@ -771,7 +801,6 @@ def _after(cursor: str | None) -> int | None:
 def _customer_out(person: User) -> dict[str, Any]:
     profile: CustomerProfile | None = getattr(person, "customer_profile", None)
     organisation = profile.organisation if profile and profile.organisation_id else None
-    own_vip = bool(profile and profile.is_vip)
     return {
         "id": person.pk,
         "name": person.name,
@@ -779,9 +808,10 @@ def _customer_out(person: User) -> dict[str, Any]:
         "language": person.language,
         "organisation": organisation.name if organisation else None,
         "organisation_id": organisation.pk if organisation else None,
-        "vip": own_vip,
-        "is_vip": own_vip or bool(organisation and organisation.is_vip),
+        "is_vip": bool(profile and profile.is_vip),
+        "organisation_is_vip": bool(organisation and organisation.is_vip),
         "sees_organisation_tickets": bool(profile and profile.sees_organisation_tickets),
+        "is_active": person.is_active,
         "date_joined": person.date_joined,
     }
 
@@ -802,12 +832,10 @@ def _customer_changes(payload: Schema) -> dict[str, Any]:
         if value is not None or key == "organisation_id"
     }
     changes.pop("email", None)
-    if "vip" in changes:
-        changes["is_vip"] = changes.pop("vip")
     if "organisation_id" in changes:
         pk = changes.pop("organisation_id")
-        organisation = Organisation.objects.filter(pk=pk).first() if pk else None
-        if pk and organisation is None:
+        organisation = Organisation.objects.filter(pk=pk).first() if pk is not None else None
+        if pk is not None and organisation is None:
             raise DjangoValidationError(
                 {"organisation_id": [_("No such organisation.")]}, code="organisation"
             )

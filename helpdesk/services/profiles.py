@@ -8,6 +8,7 @@ replaced here: an admin may have set it by hand.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,8 +16,9 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -28,7 +30,15 @@ from helpdesk.models import CustomerProfile, Organisation, Ticket
 def email_domain(email: str) -> str:
     """``Someone@Acme.COM`` -> ``acme.com``; "" without an ``@``."""
     local, at, domain = (email or "").strip().rpartition("@")
-    return domain.rstrip(".").lower() if at and local else ""
+    return clean_domain(domain) if at and local else ""
+
+
+def _spellings(domain: str) -> set[str]:
+    """A cleaned domain as an address may spell it: ``xn--mnchen-3ya.de``, ``münchen.de``."""
+    try:
+        return {domain, domain.encode("ascii").decode("idna")}
+    except UnicodeError:
+        return {domain}
 
 
 def _is_customer(user: User) -> bool:
@@ -85,10 +95,11 @@ def customer_profile_ensure(*, user: User) -> CustomerProfile | None:
         return profile
     # Only while still empty: an organisation set meanwhile (an admin's) stays.
     joined = CustomerProfile.objects.filter(pk=profile.pk, organisation__isnull=True).update(
-        organisation=organisation
+        organisation=organisation, sees_organisation_tickets=False
     )
     if joined:
         profile.organisation = organisation
+        profile.sees_organisation_tickets = False
     else:
         profile.refresh_from_db(fields=["organisation"])
     return profile
@@ -130,7 +141,8 @@ def organisation_members_attach(
         return 0
     at_domain = Q()
     for domain in sorted(added):
-        at_domain |= Q(email__iendswith=f"@{domain}")  # "@" first: no "evil-acme.com"
+        for spelling in _spellings(domain):  # "@" first: no "evil-acme.com"
+            at_domain |= Q(email__iendswith=f"@{spelling}")
     verified = EmailAddress.objects.filter(
         user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
     )
@@ -145,8 +157,9 @@ def organisation_members_attach(
     CustomerProfile.objects.bulk_create(
         [CustomerProfile(user_id=pk) for pk in user_ids], ignore_conflicts=True
     )
+    # Joining by domain never lets anyone read colleagues' tickets: an admin gives that.
     return CustomerProfile.objects.filter(user_id__in=user_ids, organisation__isnull=True).update(
-        organisation=organisation
+        organisation=organisation, sees_organisation_tickets=False
     )
 
 
@@ -177,25 +190,36 @@ def customer_create(*, email: str, changes: Mapping[str, Any]) -> User:
     not confirmed, so its domain joins no organisation: only the one given here, by a
     manager, does. ``changes``: any of CUSTOMER_FIELDS.
     """
-    email = (email or "").strip().lower()
+    # Full-width letters and a Unicode domain are one address with their plain spelling
+    # (mail to ``agent@ａｌｐｈａ.test`` reaches ``agent@alpha.test``).
+    local, _at, domain = unicodedata.normalize("NFKC", email or "").strip().rpartition("@")
+    email = f"{local}@{clean_domain(domain)}".lower() if local else ""
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError(
             {"email": [_("Enter a valid email address.")]}, code="email"
         ) from None
-    existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None:
-        raise ValidationError(
-            {"email": [_("Someone with this address has an account already.")]}, code="exists"
-        )
-    _language_check(changes.get("language", ""))
-    user = user_create(
-        email=email,
-        password=None,
-        name=changes.get("name", ""),
-        language=changes.get("language", ""),
+    taken = ValidationError(
+        {"email": [_("Someone with this address has an account already.")]}, code="exists"
     )
+    # Lower-cased on both sides: the unique index on LOWER(email) answers it.
+    in_use = User.objects.alias(lowered=Lower("email")).filter(lowered=email).exists() or (
+        EmailAddress.objects.alias(lowered=Lower("email")).filter(lowered=email).exists()
+    )
+    if in_use:
+        raise taken
+    _language_check(changes.get("language", ""))
+    try:
+        with transaction.atomic():  # another request made it meanwhile: the same answer
+            user = user_create(
+                email=email,
+                password=None,
+                name=changes.get("name", ""),
+                language=changes.get("language", ""),
+            )
+    except IntegrityError:
+        raise taken from None
     customer_update(
         customer=user, changes={k: v for k, v in changes.items() if k not in ("name", "language")}
     )
@@ -222,11 +246,26 @@ def customer_update(*, customer: User, changes: Mapping[str, Any]) -> CustomerPr
         customer.full_clean(exclude=others, validate_unique=False)
         customer.save(update_fields=user_fields)
     profile, _created = CustomerProfile.objects.select_for_update().get_or_create(user=customer)
+    organisation_before = profile.organisation_id
     profile_fields = [
         f for f in ("organisation", "is_vip", "sees_organisation_tickets") if f in changes
     ]
     for field in profile_fields:
         setattr(profile, field, changes[field])
+    if "organisation" in changes and "sees_organisation_tickets" not in changes:
+        # Another organisation (or none): reading its tickets is given anew, not carried.
+        if profile.organisation_id != organisation_before:
+            profile.sees_organisation_tickets = False
+            profile_fields.append("sees_organisation_tickets")
+    if profile.sees_organisation_tickets and profile.organisation_id is None:
+        raise ValidationError(
+            {
+                "sees_organisation_tickets": [
+                    _("Only a member of an organisation can see its tickets.")
+                ]
+            },
+            code="no_organisation",
+        )
     if profile_fields:
         profile.save(update_fields=profile_fields)  # its signal closes sockets if needed
     return profile

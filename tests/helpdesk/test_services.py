@@ -284,16 +284,22 @@ def test_a_batch_retries_a_clash_as_a_whole(new_ticket, people, general, monkeyp
     assert Ticket.objects.filter(subject__startswith="Batch").count() == 2
 
 
-def test_other_integrity_errors_are_not_retried(new_ticket, monkeypatch):
+def test_other_unique_violations_are_not_retried(new_ticket, general, monkeypatch):
     from django.db import IntegrityError
 
     calls = []
+    real = services._first_message
 
-    def broken():
+    def clashing_message(item):
+        # A real unique violation of another constraint, from PostgreSQL itself.
         calls.append(1)
-        raise IntegrityError("something else")
+        message = real(item)
+        message.pk = Message.objects.values_list("pk", flat=True).first()
+        return message
 
-    monkeypatch.setattr(services, "new_reference", broken)
+    new_ticket()
+    monkeypatch.setattr(services, "_first_message", clashing_message)
     with pytest.raises(IntegrityError):
-        new_ticket()
+        new_ticket(subject="Second")
     assert len(calls) == 1
+    assert Ticket.objects.count() == 1
