@@ -258,6 +258,8 @@ class TicketFiltersIn(Schema):
     sort: Literal["-updated", "updated", "-created", "created", "-priority"] = "-updated"
     cursor: str | None = Field(None, max_length=500)
 
+    _text_without_nul = field_validator("requester", "tag", "q", "cursor")(_no_nul)
+
 
 class CustomerOut(Schema):
     id: int

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.utils.translation import gettext as _
@@ -38,8 +39,10 @@ def clean_domain(value: str) -> str:
     same cleaning is applied to customers' addresses, so both sides compare alike."""
     domain = unicodedata.normalize("NFKC", value or "").strip().lstrip("@").rstrip(".").lower()
     try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:  # not a domain name: the validator says so
+        # IDNA 2008 as registries and mail servers read it (UTS 46, non-transitional):
+        # ``straße.de`` stays itself, where Python's IDNA 2003 codec makes it strasse.de.
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):  # not a domain name: the validator says so
         return domain
 
 

@@ -48,7 +48,7 @@ class TicketForm(forms.Form):
     body = forms.CharField(label=_("Description"), widget=forms.Textarea, max_length=50_000)
     attachments = AttachmentsField()
     # The closed request this one follows up: its code, or a guest's link token.
-    follow_up = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+    follow_up = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff: bool = False, guest: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

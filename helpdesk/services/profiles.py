@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import idna
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,8 +37,8 @@ def email_domain(email: str) -> str:
 def _spellings(domain: str) -> set[str]:
     """A cleaned domain as an address may spell it: ``xn--mnchen-3ya.de``, ``münchen.de``."""
     try:
-        return {domain, domain.encode("ascii").decode("idna")}
-    except UnicodeError:
+        return {domain, idna.decode(domain)}
+    except (idna.IDNAError, UnicodeError):
         return {domain}
 
 
@@ -190,11 +191,13 @@ def customer_create(*, email: str, changes: Mapping[str, Any]) -> User:
     not confirmed, so its domain joins no organisation: only the one given here, by a
     manager, does. ``changes``: any of CUSTOMER_FIELDS.
     """
-    # Full-width letters and a Unicode domain are one address with their plain spelling
-    # (mail to ``agent@ａｌｐｈａ.test`` reaches ``agent@alpha.test``).
-    local, _at, domain = unicodedata.normalize("NFKC", email or "").strip().rpartition("@")
-    email = f"{local}@{clean_domain(domain)}".lower() if local else ""
+    # Stored as the portal's signup stores it (lower-cased, as typed), so every path finds
+    # the same person. Full-width or other compatibility letters are refused: mail to
+    # ``agent@ａｌｐｈａ.test`` reaches ``agent@alpha.test``, a colleague's mailbox.
+    email = (email or "").strip().lower()
     try:
+        if unicodedata.normalize("NFKC", email) != email:
+            raise ValidationError("compatibility characters")
         validate_email(email)
     except ValidationError:
         raise ValidationError(

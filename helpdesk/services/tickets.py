@@ -233,6 +233,11 @@ def _follow_up_check(new: NewTicket, email: str) -> None:
     old = new.follow_up_of
     if old is None:
         return
+    if old.merged_into_id:  # its conversation goes on in the ticket it was merged into
+        raise ValidationError(
+            _("That request was merged into another: reply there instead."),
+            code="follow_up_merged",
+        )
     if old.stage != StatusCategory.CLOSED:
         raise ValidationError(
             _("That request is still open: reply on it instead."), code="follow_up_open"

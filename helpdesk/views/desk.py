@@ -59,6 +59,11 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
+def _text_param(params: QueryDict, name: str, limit: int) -> str:
+    # PostgreSQL text holds no NUL: one in a filter would be a server error, not no match.
+    return params.get(name, "").replace("\x00", "")[:limit]
+
+
 def filters_from(params: QueryDict) -> selectors.TicketFilters:
     queue = params.get("queue", "open")
     return selectors.TicketFilters(
@@ -68,14 +73,14 @@ def filters_from(params: QueryDict) -> selectors.TicketFilters:
         department_id=parse_id(params.get("department")),
         category_id=parse_id(params.get("category")),
         assignee_id=parse_id(params.get("assignee")),
-        requester=params.get("requester", "")[:254],
+        requester=_text_param(params, "requester", 254),
         organisation_id=parse_id(params.get("organisation")),
-        tag=params.get("tag", "")[:50],
+        tag=_text_param(params, "tag", 50),
         created_from=_date(params.get("from")),
         created_to=_date(params.get("to")),
-        q=params.get("q", "")[:200],
+        q=_text_param(params, "q", 200),
         sort=params.get("sort", "-updated"),
-        cursor=params.get("cursor", "")[:500],
+        cursor=_text_param(params, "cursor", 500),
     )
 
 

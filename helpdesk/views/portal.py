@@ -34,19 +34,31 @@ from tenants.context import current_schema_name
 
 
 def _follow_up_of(request: HttpRequest, value: str) -> Ticket | None:
-    """The closed request a new one follows up: a code the signed-in customer's own page
-    opens, or a guest's link token (``?follow_up=`` on the closed request's page)."""
+    """The request a new one follows up: a code of the signed-in customer's own request,
+    or a guest link's token (which a signed-in person may hold too: an older email's
+    link). Whose it is, and whether it is closed, the service checks again."""
     if not value:
         return None
-    try:
-        if request.user.is_authenticated:
+    if request.user.is_authenticated:
+        try:
             ticket = ticket_get_for_user_or_404(user=request.user, reference=value)
+        except Http404:
+            pass
+        else:
             # Their own: an organisation manager reads colleagues' requests, but a
             # follow-up comes from the person who made the request.
             return ticket if ticket.requester_id == request.user.pk else None
+    try:
         return ticket_get_for_guest_or_404(token=value)
     except Http404:
         return None
+
+
+FOLLOW_UP_MAX = 2000  # a guest token grows with the address it signs
+
+
+def _may_follow_up(ticket: Ticket) -> bool:
+    return ticket.stage == StatusCategory.CLOSED and not ticket.merged_into_id
 
 
 def _follow_up_initial(old: Ticket, value: str) -> dict:
@@ -67,13 +79,18 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("department", "")
     initial = {"department": chosen} if parse_id(chosen) is not None else {}
     # ``?follow_up=``: a new request that continues a closed one (the closed page links
-    # here), starting from its department and subject.
-    asked = request.POST.get("follow_up") or request.GET.get("follow_up", "")
-    follow_up = _follow_up_of(request, asked[:400])
-    if follow_up is not None and follow_up.stage == StatusCategory.CLOSED:
-        initial = {**_follow_up_initial(follow_up, asked), **initial}
-    elif request.method == "GET":
-        follow_up = None  # an open, foreign or unknown request: a plain new one
+    # here), starting from its department and subject. A posted form says it in its own
+    # hidden field: the page's address may still carry one it was not offered as.
+    if request.method == "POST":
+        asked = request.POST.get("follow_up", "")[:FOLLOW_UP_MAX]
+        follow_up = _follow_up_of(request, asked)
+    else:
+        asked = request.GET.get("follow_up", "")[:FOLLOW_UP_MAX]
+        follow_up = _follow_up_of(request, asked)
+        if follow_up is None or not _may_follow_up(follow_up):
+            follow_up, asked = None, ""  # an open, merged, foreign or unknown one: a plain form
+        else:
+            initial = {**_follow_up_initial(follow_up, asked), **initial}
     form = TicketForm(
         request.POST or None, request.FILES or None, guest=user is None,
         staff=bool(user and user.is_agent), initial=initial or None,
@@ -157,6 +174,10 @@ def _ticket_page(
             "action_base": action_base,
             "submitted": request.GET.get("submitted") == "1",
             "guest_token": guest_token,
+            # A closed request offers its own requester a follow-up (a merged one goes on
+            # in the ticket it was merged into).
+            "follow_up_offered": _may_follow_up(ticket)
+            and bool(guest_token or ticket.requester_id == request.user.pk),
             # Merged: the target is linked only for whom its page opens (the same rule as
             # the page itself); others see its code.
             "merged_target_opens": bool(

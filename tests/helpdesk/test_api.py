@@ -382,3 +382,19 @@ def test_a_batch_made_in_tenant_a_stays_in_tenant_a(api, alpha, bravo, token_for
     with tenant_schema(bravo.schema_name):
         assert not Ticket.objects.filter(reference__in=codes).exists()
         assert not Ticket.objects.filter(requester_email="c0@shop.example").exists()
+
+
+@pytest.mark.parametrize("query", ["requester=%00", "tag=a%00b", "q=%00", "cursor=%00"])
+def test_a_nul_in_a_ticket_filter_is_a_clear_error_not_a_server_error(api, query):
+    response = api("get", f"/tickets?{query}")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_a_nul_in_the_desks_filters_is_ignored_not_a_server_error(alpha):
+    client = alpha.client()
+    client.cookies["sessionid"] = alpha.sessions["agent"]
+
+    for query in ("requester=%00", "tag=a%00b", "q=%00x", "cursor=%00"):
+        assert client.get(f"/desk/?{query}").status_code == 200, query

@@ -159,3 +159,70 @@ def test_a_reference_of_tenant_a_follows_up_nothing_on_tenant_b(
     assert sent.status_code == 400
     with tenant_schema(bravo.schema_name):
         assert not Ticket.objects.exists() and not TicketLink.objects.exists()
+
+
+def test_a_signed_in_person_follows_up_with_an_old_guest_link(alpha, general, people):
+    # They asked as a guest, then made an account: the older email's link still works.
+    old = services.ticket_create(
+        subject="Refund", body_text="Where is it?", department=general,
+        channel=Channel.PORTAL, requester_email="customer@alpha.test",
+    )  # fmt: skip
+    _close(old, people["agent"])
+    client = alpha.client()
+    client.cookies["sessionid"] = alpha.sessions["customer"]
+    token = guest_ticket_token(old)
+
+    form = client.get(f"/tickets/new/?follow_up={quote(token)}").content.decode()
+    # The form posts to its page's address: the query string comes along, the hidden
+    # field decides.
+    sent = client.post(f"/tickets/new/?follow_up={quote(token)}", _form(general, follow_up=token))
+
+    assert f'data-follow-up-of="{old.reference}"' in form
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    new = Ticket.objects.exclude(pk=old.pk).get()
+    assert new.requester == people["customer"]
+    assert TicketLink.objects.filter(from_ticket=old, to_ticket=new).exists()
+
+
+def test_a_refused_follow_up_link_still_lets_the_plain_request_be_sent(
+    customer_client, new_ticket, general
+):
+    still_open = new_ticket()
+    url = f"/tickets/new/?follow_up={still_open.reference}"
+
+    form = customer_client.get(url).content.decode()
+    sent = customer_client.post(url, _form(general))  # the plain form has no follow-up
+
+    assert "data-follow-up-of" not in form
+    assert sent.status_code == 302
+    assert not TicketLink.objects.exists()
+
+
+def test_a_merged_request_offers_no_follow_up(customer_client, new_ticket, people, general):
+    duplicate, target = new_ticket(), new_ticket(subject="Target")
+    services.ticket_merge(source=duplicate, target=target, actor=people["agent"])
+
+    page = customer_client.get(f"/tickets/{duplicate.reference}/").content.decode()
+    sent = customer_client.post("/tickets/new/", _form(general, follow_up=duplicate.reference))
+
+    assert "data-follow-up" not in page
+    assert sent.status_code == 400
+    assert "merged into another" in sent.content.decode()
+
+
+def test_a_long_guest_address_still_gets_a_working_follow_up_link(alpha, general, people):
+    address = "g@" + "ب" * 40 + ".example"
+    old = services.ticket_create(
+        subject="Refund", body_text="Where is it?", department=general,
+        channel=Channel.PORTAL, requester_email=address,
+    )  # fmt: skip
+    _close(old, people["agent"])
+    token = guest_ticket_token(old)
+    assert len(token) > 400
+
+    sent = alpha.client().post(
+        "/tickets/new/", _form(general, follow_up=token, email=address, name="G")
+    )
+
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    assert TicketLink.objects.count() == 1

@@ -356,3 +356,20 @@ def test_a_domain_listed_on_tenant_b_is_not_taken_on_tenant_a(alpha, bravo, acme
         twin = Organisation(name="Acme Twin", email_domains=["acme.example"])
         with pytest.raises(Exception, match="listed by Acme already"):
             twin.full_clean()
+
+
+def test_domains_are_spelled_as_mail_servers_read_them(in_alpha):
+    from helpdesk.email_domains import clean_domain
+
+    # IDNA 2008: ß and ZWNJ are letters of their own, not "ss" and nothing.
+    assert clean_domain("Straße.de") != clean_domain("strasse.de")
+    assert clean_domain("شرکت\u200cما.ایران") != clean_domain("شرکتما.ایران")
+    assert clean_domain("München.de") == clean_domain("xn--mnchen-3ya.de")
+    assert clean_domain("ＡＣＭＥ.example") == "acme.example"
+    strasse = Organisation(name="Straße GmbH", email_domains=["straße.de"])
+    strasse.full_clean()
+    strasse.save()
+    other = _customer("x@strasse.de")
+    assert customer_profile_ensure(user=other).organisation_id is None
+    umlaut = _customer("anna@straße.de")
+    assert customer_profile_ensure(user=umlaut).organisation_id == strasse.pk
