@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail import hooks
 
+from accounts.models import User
 from helpdesk import selectors, usercontent
 from helpdesk.access import (
     guest_ticket_token,
@@ -55,6 +56,15 @@ def _follow_up_of(request: HttpRequest, value: str) -> Ticket | None:
 
 
 FOLLOW_UP_MAX = 2000  # a guest token grows with the address it signs
+
+
+def _account_following_up(old: Ticket | None, email: str) -> User | None:
+    """A guest link's follow-up of a request that belongs to an account now (the guest
+    made one with that address since): the new request is the account's too, in their
+    "My requests", not a guest ticket waiting for another confirmation."""
+    if old is None or old.requester is None or not email:
+        return None
+    return old.requester if old.requester.email.lower() == email.strip().lower() else None
 
 
 def _may_follow_up(ticket: Ticket) -> bool:
@@ -99,6 +109,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _("That request cannot be followed up from here."))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        requester = user or _account_following_up(follow_up, data.get("email", ""))
         try:
             ticket = ticket_services.ticket_create(
                 subject=data["subject"],
@@ -107,7 +118,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 category=data.get("category"),
                 urgency=data["urgency"],
                 channel=Channel.PORTAL,
-                requester=user,
+                requester=requester,
                 requester_email=data.get("email", ""),
                 requester_name=data.get("name", ""),
                 custom_fields=form.custom_values(),

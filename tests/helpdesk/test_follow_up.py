@@ -226,3 +226,29 @@ def test_a_long_guest_address_still_gets_a_working_follow_up_link(alpha, general
 
     assert sent.status_code == 302, sent.content.decode()[:2000]
     assert TicketLink.objects.count() == 1
+
+
+def test_a_guest_links_follow_up_of_an_accounts_request_is_the_accounts(alpha, general, people):
+    # Asked as a guest, then made an account (the request became theirs); the follow-up
+    # sent from the old link while signed out lands in the account too.
+    old = services.ticket_create(
+        subject="Refund", body_text="Where is it?", department=general,
+        channel=Channel.PORTAL, requester_email="customer@alpha.test",
+    )  # fmt: skip
+    Ticket.objects.filter(pk=old.pk).update(requester=people["customer"])
+    old.refresh_from_db()
+    _close(old, people["agent"])
+
+    sent = alpha.client().post(
+        "/tickets/new/",
+        _form(general, follow_up=guest_ticket_token(old), email="Customer@alpha.test", name="C"),
+    )
+
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    new = Ticket.objects.exclude(pk=old.pk).get()
+    assert new.requester == people["customer"]
+    # Without a follow-up, a guest's address never makes a request an account's.
+    alpha.client().post(
+        "/tickets/new/", _form(general, email="customer@alpha.test", name="C", subject="Plain")
+    )
+    assert Ticket.objects.get(subject="Plain").requester is None
