@@ -195,3 +195,47 @@ class TicketUpdateForm(forms.Form):
 class TrackForm(forms.Form):
     reference = forms.CharField(label=_("Tracking code"), max_length=20)
     email = forms.EmailField(label=_("Email"), max_length=254)
+
+
+class CustomerProfileForm(forms.Form):
+    """A manager's edit of a customer on the desk: organisation (by name, with the
+    queue filter's suggestions; the hidden id says which one was picked), VIP, and
+    whether they read their organisation's tickets."""
+
+    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    organisation_name = forms.CharField(
+        label=_("Organisation"), required=False, max_length=150,
+        widget=forms.TextInput(attrs={"dir": "auto", "autocomplete": "off"}),
+        help_text=_("Empty: no organisation."),
+    )  # fmt: skip
+    is_vip = forms.BooleanField(label=_("VIP"), required=False)
+    sees_organisation_tickets = forms.BooleanField(
+        label=_("Sees the organisation's tickets"), required=False
+    )
+
+    def clean(self):
+        from helpdesk import selectors
+        from helpdesk.models import Organisation
+        from helpdesk.text import name_key
+
+        cleaned = super().clean()
+        typed = " ".join((cleaned.get("organisation_name") or "").replace("\x00", " ").split())
+        picked = cleaned.get("organisation")
+        chosen = None
+        if typed:
+            organisation = Organisation.objects.filter(pk=picked).first() if picked else None
+            if organisation is not None and organisation.name_key == name_key(typed):
+                chosen = organisation  # the suggestion picked, even among namesakes
+            else:
+                named = selectors.organisations_named(name=typed)
+                if len(named) != 1:
+                    message = (
+                        _("More than one organisation is called “%(name)s”.")
+                        if named
+                        else _("No organisation is called “%(name)s”.")
+                    )
+                    self.add_error("organisation_name", message % {"name": typed})
+                    return cleaned
+                chosen = Organisation.objects.get(pk=named[0][0])
+        cleaned["organisation_object"] = chosen
+        return cleaned

@@ -26,6 +26,7 @@ urlpatterns = [
     path("desk/bulk/", desk.bulk, name="desk_bulk"),
     path("desk/counts/", desk.queue_counts, name="desk_queue_counts"),
     path("desk/organisations/", desk.organisation_suggestions, name="desk_organisations"),
+    path("desk/customers/<int:customer_id>/", desk.customer_detail, name="desk_customer"),
     path("desk/views/", desk.saved_view_create, name="desk_saved_view_create"),
     path("desk/views/<int:view_id>/rename/", desk.saved_view_rename, name="desk_saved_view_rename"),
     path("desk/views/<int:view_id>/delete/", desk.saved_view_delete, name="desk_saved_view_delete"),

@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from helpdesk import selectors
+from helpdesk import directory, selectors
 from helpdesk.access import ticket_get_for_user_or_404, tickets_visible_to
-from helpdesk.forms import AgentReplyForm, TicketUpdateForm
+from helpdesk.forms import AgentReplyForm, CustomerProfileForm, TicketUpdateForm
 from helpdesk.ids import parse_id
 from helpdesk.models import (
     CannedReply,
@@ -34,6 +34,7 @@ from helpdesk.models import (
     TicketStatus,
 )
 from helpdesk.references import clean_reference
+from helpdesk.services import profiles as profile_services
 from helpdesk.services import tickets as ticket_services
 from helpdesk.text import name_key
 from kb_pages.services import article_draft_from_ticket
@@ -302,6 +303,68 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     view.delete()
     messages.success(request, _("View deleted."))
     return redirect("desk_queue")
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A customer as the desk sees them: profile, organisation, VIP and the tickets of
+    theirs this agent may open. Managers change the organisation, VIP and whether the
+    customer reads the organisation's tickets (as the API's PATCH /customers/<id>)."""
+    customer = directory.customer_get(customer_id)
+    if customer is None:
+        raise Http404
+    profile = getattr(customer, "customer_profile", None)
+    organisation = profile.organisation if profile and profile.organisation_id else None
+    form = None
+    if request.user.is_manager:
+        form = CustomerProfileForm(
+            request.POST or None,
+            initial={
+                "organisation": organisation.pk if organisation else None,
+                "organisation_name": organisation.name if organisation else "",
+                "is_vip": bool(profile and profile.is_vip),
+                "sees_organisation_tickets": bool(profile and profile.sees_organisation_tickets),
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                profile_services.customer_update(
+                    customer=customer,
+                    changes={
+                        "organisation": data["organisation_object"],
+                        "is_vip": data["is_vip"],
+                        "sees_organisation_tickets": data["sees_organisation_tickets"],
+                    },
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("Customer saved."))
+                return redirect("desk_customer", customer_id=customer.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    tickets = (
+        tickets_visible_to(request.user)
+        .filter(requester=customer)
+        .select_related("status", "department")
+        .only("reference", "subject", "created_at", "status__agent_label", "department__name")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "helpdesk/desk/customer.html",
+        {
+            "customer": customer,
+            "profile": profile,
+            "organisation": organisation,
+            "form": form,
+            "tickets": list(tickets),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 def _assignee_from(value: str | None) -> User | None:
