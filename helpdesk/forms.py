@@ -216,26 +216,20 @@ class CustomerProfileForm(forms.Form):
     def clean(self):
         from helpdesk import selectors
         from helpdesk.models import Organisation
-        from helpdesk.text import name_key
 
         cleaned = super().clean()
         typed = " ".join((cleaned.get("organisation_name") or "").replace("\x00", " ").split())
         picked = cleaned.get("organisation")
         chosen = None
         if typed:
-            organisation = Organisation.objects.filter(pk=picked).first() if picked else None
-            if organisation is not None and organisation.name_key == name_key(typed):
-                chosen = organisation  # the suggestion picked, even among namesakes
-            else:
-                named = selectors.organisations_named(name=typed)
-                if len(named) != 1:
-                    message = (
-                        _("More than one organisation is called “%(name)s”.")
-                        if named
-                        else _("No organisation is called “%(name)s”.")
-                    )
-                    self.add_error("organisation_name", message % {"name": typed})
-                    return cleaned
-                chosen = Organisation.objects.get(pk=named[0][0])
+            try:
+                found = selectors.organisation_resolve(
+                    name=typed,
+                    picked=selectors.organisation_get(organisation_id=picked) if picked else None,
+                )
+            except ValidationError as error:
+                self.add_error("organisation_name", error)
+                return cleaned
+            chosen = Organisation.objects.get(pk=found[0])
         cleaned["organisation_object"] = chosen
         return cleaned

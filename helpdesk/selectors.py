@@ -8,11 +8,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.access import agent_department_ids, tickets_visible_to, visibility_branches
@@ -443,6 +444,23 @@ def organisations_named(*, name: str, limit: int = 2) -> list[tuple[int, str]]:
     """(id, name) of the first ``limit`` organisations whose whole name folds to what
     ``name`` does (see organisation_suggestions): two say the name is ambiguous."""
     return _organisations_by_key(name_key(name), whole=True, limit=limit)
+
+
+def organisation_resolve(*, name: str, picked: tuple[int, str] | None = None) -> tuple[int, str]:
+    """(id, name) of the organisation a typed ``name`` means: ``picked`` (a suggestion
+    chosen, even among namesakes) while the name still folds to its name, else the one
+    organisation whose name folds to it. ValidationError, translated, for none or several."""
+    if picked is not None and name_key(picked[1]) == name_key(name):
+        return picked
+    named = organisations_named(name=name)
+    if len(named) == 1:
+        return named[0]
+    message = (
+        _("More than one organisation is called “%(name)s”.")
+        if named
+        else _("No organisation is called “%(name)s”.")
+    )
+    raise ValidationError(message % {"name": name}, code="organisation_name")
 
 
 def _organisations_by_key(key: str, *, whole: bool, limit: int) -> list[tuple[int, str]]:

@@ -122,17 +122,11 @@ def _organisation_filter(params: QueryDict, organisation_id: int | None) -> Orga
         typed = " ".join(typed.replace("\x00", " ").split())[:ORGANISATION_NAME_MAX]
         if not typed:  # emptied: any organisation
             return OrganisationFilter(None, select)
-        if chosen is None or name_key(chosen[1]) != name_key(typed):
-            named = selectors.organisations_named(name=typed)
-            if len(named) != 1:
-                error = (
-                    _("More than one organisation is called “%(name)s”.")
-                    if named
-                    else _("No organisation is called “%(name)s”.")
-                )
-                return OrganisationFilter(None, select, typed, error=error % {"name": typed})
-            chosen = named[0]
-            organisation_id = chosen[0]
+        try:
+            chosen = selectors.organisation_resolve(name=typed, picked=chosen)
+        except ValidationError as error:
+            return OrganisationFilter(None, select, typed, error=error.messages[0])
+        organisation_id = chosen[0]
     return OrganisationFilter(
         organisation_id,
         select,
