@@ -6,10 +6,11 @@ Run from the repository root (see bench/README.md)::
         .venv/bin/python bench/realtime.py [--agents 1000] [--rate 200] [--seconds 10]
 
 Real processes and real clients: ``daphne`` serves ``saas.asgi:application`` as a
-subprocess, and this process opens ``--agents`` websockets to ``/ws/desk/`` with the
-``websockets`` library, each signed in as its own agent by a session cookie, through the
-app's own middleware (tenant from Host, Origin checked, user from the tenant's session
-table). All sockets connect at once (a burst) and each says ``hello``. Two setups:
+subprocess, and this process opens ``--agents`` websockets to ``/ws/desk/`` with picows on
+uvloop (``--client websockets``: the ``websockets`` library on asyncio's loop, as earlier
+runs did), each signed in as its own agent by a session cookie, through the app's own
+middleware (tenant from Host, Origin checked, user from the tenant's session table). All
+sockets connect at once (a burst) and each says ``hello``. Two setups:
 
 * in-memory -- one daphne process, ``REDIS_URL`` unset (``InMemoryChannelLayer``). That
   layer only reaches sockets of the process that publishes. The single event is triggered
@@ -382,7 +383,7 @@ class Daphne:
     def start(self) -> None:
         from django.conf import settings
 
-        from saas.start import DAPHNE_ARGS
+        from saas.start import daphne_arguments
 
         # As in production: DEBUG off (no query log). The same secret key as this process,
         # which made the sessions and the API token (both are keyed with it).
@@ -395,8 +396,8 @@ class Daphne:
             env["REDIS_URL"] = self.redis_url
         env.update(self.options.env)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             *DAPHNE_ARGS, *self.options.args, self.options.app],
+            [sys.executable, "-m", "daphne", *daphne_arguments("127.0.0.1", self.port),
+             *self.options.args, self.options.app],
             cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -671,7 +672,7 @@ def connect_error(error: BaseException) -> str:
     return type(error).__name__
 
 
-async def agent_connect(agent: Agent, setup: Setup, recorder: Recorder) -> None:
+async def agent_connect_websockets(agent: Agent, setup: Setup, recorder: Recorder) -> None:
     from websockets.asyncio.client import connect
 
     port = agent.server.port
@@ -700,6 +701,120 @@ async def agent_connect(agent: Agent, setup: Setup, recorder: Recorder) -> None:
     agent.connect_ms = (time.perf_counter() - started) * 1000
     agent.ws = ws
     agent.reader = asyncio.create_task(agent_read(agent, recorder))
+
+
+# The instrument: 1,000 sockets read by one Python process. With the ``websockets``
+# library each frame costs this process a parse in Python, a queue and a task wake-up;
+# at 200 events/s that was half a CPU here, on a machine of two, taken from daphne and
+# PostgreSQL and counted as latency. picows parses in C and calls back without a task.
+
+
+class PicowsSocket:
+    """One agent's socket on picows: frames go straight to the recorder, as they come."""
+
+    def __init__(self, agent: Agent, recorder: Recorder) -> None:
+        self.agent, self.recorder = agent, recorder
+        self.transport = None
+        self.hello: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self._parts: list[bytes] = []
+
+    def listener(self):
+        from picows import WSListener, WSMsgType
+
+        socket_ = self
+        text, binary, continuation = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
+        close = WSMsgType.CLOSE
+
+        class Listener(WSListener):
+            def on_ws_frame(self, transport, frame) -> None:
+                kind = frame.msg_type
+                if kind in (text, binary, continuation):
+                    payload = frame.get_payload_as_bytes()
+                    if not frame.fin or socket_._parts:  # a fragmented message
+                        socket_._parts.append(payload)
+                        if not frame.fin:
+                            return
+                        payload, socket_._parts = b"".join(socket_._parts), []
+                    socket_.received(payload)
+                elif kind == close:
+                    socket_.close_code = frame.get_close_code()
+                    transport.send_close(socket_.close_code)
+                    transport.disconnect()
+
+            def on_ws_disconnected(self, transport) -> None:
+                if socket_.close_code is None:
+                    socket_.agent.closed = "closed abnormally"
+                if not socket_.hello.done():
+                    socket_.hello.set_exception(ConnectionError("closed before hello"))
+
+        return Listener
+
+    def received(self, raw: bytes) -> None:
+        if not self.hello.done():
+            self.hello.set_result(raw)
+            return
+        received_at = self.recorder.last_frame = time.time()
+        self.recorder.frame(self.agent.index, raw, received_at)
+
+    async def close(self) -> None:
+        if self.transport is None:
+            return
+        from picows import WSCloseCode
+
+        self.transport.send_close(WSCloseCode.OK)
+        try:
+            await asyncio.wait_for(self.transport.wait_disconnected(), timeout=5)
+        except TimeoutError:
+            self.transport.disconnect()
+
+
+async def agent_connect_picows(agent: Agent, setup: Setup, recorder: Recorder) -> None:
+    from picows import WSError, WSMsgType, ws_connect
+
+    port = agent.server.port
+    socket_ = PicowsSocket(agent, recorder)
+    started = time.perf_counter()
+    try:
+        transport, _ = await asyncio.wait_for(
+            ws_connect(
+                socket_.listener(),
+                f"ws://127.0.0.1:{port}/ws/desk/",
+                websocket_handshake_timeout=CONNECT_TIMEOUT_S,
+                enable_auto_ping=False,  # daphne pings; a busy client must not drop sockets
+                enable_auto_pong=True,
+                max_frame_size=2**24,
+                extra_headers={
+                    "Host": f"{setup.host}:{port}",
+                    "Origin": f"http://{setup.host}:{port}",
+                    "Cookie": f"sessionid={agent.session_key}",
+                },
+            ),
+            timeout=CONNECT_TIMEOUT_S,
+        )
+        socket_.transport = transport
+        transport.send(WSMsgType.TEXT, b'{"type": "hello"}')
+        reply = json.loads(await asyncio.wait_for(socket_.hello, timeout=CONNECT_TIMEOUT_S))
+        if reply.get("type") != "hello":
+            raise RuntimeError(f"expected hello, got {reply.get('type')!r}")
+    except WSError as error:
+        agent.error = f"handshake refused ({str(error)[:60]})"
+        return
+    except Exception as error:
+        if socket_.transport is not None:
+            socket_.transport.disconnect()
+        agent.error = connect_error(error)
+        return
+    agent.connect_ms = (time.perf_counter() - started) * 1000
+    agent.ws = socket_
+
+
+CLIENTS = {"picows": agent_connect_picows, "websockets": agent_connect_websockets}
+CLIENT = "picows"  # set from --client
+
+
+async def agent_connect(agent: Agent, setup: Setup, recorder: Recorder) -> None:
+    await CLIENTS[CLIENT](agent, setup, recorder)
 
 
 async def agents_close(agents: list[Agent]) -> None:
@@ -1234,8 +1349,8 @@ def report_print(reports: list[SetupReport], server: ServerOptions) -> None:
 
     print(speed_line())
     print(
-        f"Live updates: agents on /ws/desk/ of tenant {SLUG!r}, real websocket clients (one "
-        f"Python process), daphne subprocess(es), all on this machine ({os.cpu_count()} CPUs)."
+        f"Live updates: agents on /ws/desk/ of tenant {SLUG!r}, real websocket clients ({CLIENT}, "
+        f"one Python process), daphne subprocess(es), all on this machine ({os.cpu_count()} CPUs)."
     )
     print(
         "Latency = client receive time - the event's row timestamp (ticket.updated_at, set "
@@ -1374,6 +1489,11 @@ def arguments_parse(argv: list[str] | None) -> argparse.Namespace:
         help="extra daphne argument (repeatable), e.g. --daphne-arg=--websocket_connect_timeout=60",
     )  # fmt: skip
     parser.add_argument("--keep-logs", action="store_true", help="keep daphne's log files")
+    parser.add_argument(
+        "--client", choices=sorted(CLIENTS), default="picows",
+        help="the websocket clients: picows on uvloop (default), or the websockets library on "
+        "asyncio's own loop (the instrument of earlier runs: it costs this process far more CPU)",
+    )  # fmt: skip
     # The publisher subprocess (internal).
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
@@ -1431,11 +1551,25 @@ def main(argv: list[str] | None = None) -> None:
             setups.append(("redis", args.redis_url, 2))
         else:
             progress(f"redis at {args.redis_url} not reachable: skipping the redis setup")
+    global CLIENT
+    CLIENT = args.client
+    run = asyncio.run
+    if CLIENT == "picows":
+        try:
+            import picows  # noqa: F401
+            import uvloop
+        except ImportError:
+            raise SystemExit(
+                "bench/realtime.py: picows and uvloop are missing: "
+                "python3 -m uv sync --frozen --group test --group bench "
+                "(or run with --client websockets)"
+            ) from None
+        run = uvloop.run
     reports = []
     try:
         for layer, redis_url, processes in setups:
             reports.append(
-                asyncio.run(
+                run(
                     setup_measure(
                         setup=setup, layer=layer, redis_url=redis_url, processes=processes,
                         args=args,

@@ -17,6 +17,20 @@ import sys
 # 5 s for a websocket handshake dropped sockets still queued behind the others' (see
 # bench/realtime.py's connect burst). They retry, but each retry is another storm.
 DAPHNE_ARGS = ["--websocket_connect_timeout", "30"]
+# ... and the connections of such a storm arrive faster than one process accepts them:
+# with Twisted's default listen backlog of 50 the kernel dropped the rest's handshakes
+# (TcpExtListenOverflows), and each retried after 1, 3, 7, 15, 31 s: bench/realtime.py's
+# 1,000 sockets took up to 109 s to connect, some timing out. Linux caps the backlog at
+# net.core.somaxconn (4096 by default since 5.4).
+LISTEN_BACKLOG = 2048
+
+
+def daphne_arguments(host: str, port: int | str) -> list[str]:
+    """Daphne's command-line arguments to serve on ``host``:``port``: an endpoint with a
+    listen backlog for a reconnect storm (``-b``/``-p`` have none), then DAPHNE_ARGS."""
+    interface = host.replace(":", "\\:")  # an IPv6 address, escaped for Twisted
+    endpoint = f"tcp:port={int(port)}:interface={interface}:backlog={LISTEN_BACKLOG}"
+    return ["-e", endpoint, *DAPHNE_ARGS]
 
 
 def main() -> None:
@@ -76,7 +90,7 @@ def main() -> None:
     from daphne.cli import CommandLineInterface
 
     try:
-        CommandLineInterface().run(["-b", host, "-p", port, *DAPHNE_ARGS, "saas.asgi:application"])
+        CommandLineInterface().run([*daphne_arguments(host, port), "saas.asgi:application"])
     finally:
         stop_worker()
 
