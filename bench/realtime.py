@@ -738,8 +738,9 @@ class PicowsSocket:
                         payload, socket_._parts = b"".join(socket_._parts), []
                     socket_.received(payload)
                 elif kind == close:
-                    socket_.close_code = frame.get_close_code()
-                    transport.send_close(socket_.close_code)
+                    code = frame.get_close_code()
+                    socket_.close_code = int(code)
+                    transport.send_close(code)
                     transport.disconnect()
 
             def on_ws_disconnected(self, transport) -> None:
